@@ -1,0 +1,131 @@
+//! `verify-sandbox`: a stateful local emulator of Plivo's Verify Session API.
+//! See the crate's README for the full contract.
+
+mod callbacks;
+mod config;
+mod console;
+mod engine;
+mod error;
+mod faults;
+mod http;
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use chrono::TimeDelta;
+use clap::Parser;
+
+use callbacks::Deliverer;
+use config::Config;
+use engine::{Engine, Random, Settings};
+use http::{Accounts, App};
+
+/// How often due events (channel statuses, expiries) are applied without a request.
+const TICK: Duration = Duration::from_millis(200);
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let config = Config::parse();
+    let listener = match tokio::net::TcpListener::bind(config.listen).await {
+        Ok(listener) => listener,
+        Err(error) => {
+            console::line(format_args!(
+                "verify-sandbox: cannot listen on {}: {error}",
+                config.listen
+            ));
+            return ExitCode::FAILURE;
+        }
+    };
+    let addr = match listener.local_addr() {
+        Ok(addr) => addr,
+        Err(error) => {
+            console::line(format_args!("verify-sandbox: {error}"));
+            return ExitCode::FAILURE;
+        }
+    };
+    console::address(&addr);
+    banner(&config, addr);
+
+    let mut random = Random::new(config.seed);
+    let deliverer = match Deliverer::new(config.auth_token.clone(), random.fork()) {
+        Ok(deliverer) => deliverer,
+        Err(error) => {
+            console::line(format_args!("verify-sandbox: HTTP client: {error}"));
+            return ExitCode::FAILURE;
+        }
+    };
+    let code_expiry = TimeDelta::from_std(config.code_expiry).unwrap_or(TimeDelta::MAX);
+    let settings = Settings {
+        main_account: config.auth_id.clone(),
+        code_expiry,
+        max_attempts: config.max_attempts,
+        list_rate_limit: config.list_rate_limit,
+        faults: config.faults,
+    };
+    let accounts = Accounts::new((config.auth_id, config.auth_token), config.subaccounts);
+    let app = App::new(Engine::new(settings, random), deliverer, accounts);
+
+    let ticker = app.clone();
+    tokio::spawn(async move {
+        let mut interval = tokio::time::interval(TICK);
+        loop {
+            interval.tick().await;
+            ticker.tick();
+        }
+    });
+    http::server::serve(listener, http::router(app.clone()), app, shutdown_signal()).await;
+    console::line(format_args!("verify-sandbox: stopped"));
+    ExitCode::SUCCESS
+}
+
+/// Resolves on SIGINT or SIGTERM.
+async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut terminate) => {
+                tokio::select! {
+                    _ = interrupt => {},
+                    _ = terminate.recv() => {},
+                }
+            }
+            Err(_) => {
+                let _ = interrupt.await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = interrupt.await;
+}
+
+fn banner(config: &Config, addr: std::net::SocketAddr) {
+    let token = if config.auth_token == config::DEFAULT_AUTH_TOKEN {
+        config.auth_token.as_str()
+    } else {
+        "(the one you set; not shown)"
+    };
+    let base = format!("http://{addr}");
+    console::line(format_args!(
+        "Plivo Verify sandbox on {base}\n  \
+         auth id:    {}\n  \
+         auth token: {token}\n  \
+         API:        {base}/v1/Account/{}/Verify/Session/\n  \
+         outbox:     {base}/__sandbox/messages\n  \
+         code expiry {}s, max attempts {}, list rate limit {}/min, faults: {}",
+        config.auth_id,
+        config.auth_id,
+        config.code_expiry.as_secs_f64(),
+        config.max_attempts,
+        config.list_rate_limit,
+        if config.faults.odds.is_empty() && config.faults.delay.is_zero() {
+            "none".to_owned()
+        } else {
+            config.faults.to_string()
+        },
+    ));
+    for (id, _) in &config.subaccounts {
+        console::line(format_args!("  subaccount: {id} (token not shown)"));
+    }
+}
