@@ -6,10 +6,12 @@
 //!
 //! ## Module map
 //!
-//! - [`api`]: plain Rust with no JavaScript in it: the wire format's pieces that are shared
-//!   by the client and the project's Verify sandbox. Today it holds the status-callback
-//!   signatures ([`api::signature`]); typed models, validation and request building arrive
-//!   with the client.
+//! - [`api`]: plain Rust with no JavaScript in it, compiled and tested natively: every
+//!   argument's validation, requests as data (byte for byte what goes on the wire), the
+//!   answers' typed models, the error type with its stable codes, the retry policy, and
+//!   status callbacks with their V3/V2 signatures (shared with the project's sandbox).
+//!
+//! The JavaScript face (wasm-bindgen classes and the `fetch` transport) builds on it.
 #![deny(missing_docs)]
 
 pub mod api;

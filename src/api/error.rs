@@ -1,0 +1,202 @@
+//! The one error type: a stable code, a readable message, and what the server said.
+
+use std::fmt;
+
+/// What kind of failure; stable, so callers can branch on it (`error.code` in JS).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorCode {
+    /// An argument was missing or invalid; nothing was sent.
+    InvalidArgument,
+    /// 401: the credentials were refused.
+    Authentication,
+    /// 403.
+    Forbidden,
+    /// 404: no such session (or route).
+    NotFound,
+    /// 405.
+    MethodNotAllowed,
+    /// 429: too many requests; see `retry_after_ms`.
+    RateLimited,
+    /// 5xx.
+    ServerError,
+    /// No answer within the time limit.
+    Timeout,
+    /// The request could not be sent or the connection failed.
+    Network,
+    /// The answer was not JSON or not the documented shape.
+    InvalidResponse,
+    /// A callback's signature did not verify.
+    InvalidSignature,
+    /// Any other 4xx (Plivo answers 400 to a wrong or expired code, for instance).
+    BadRequest,
+}
+
+impl ErrorCode {
+    /// The code as JS sees it (`"rate_limited"`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::InvalidArgument => "invalid_argument",
+            ErrorCode::Authentication => "authentication",
+            ErrorCode::Forbidden => "forbidden",
+            ErrorCode::NotFound => "not_found",
+            ErrorCode::MethodNotAllowed => "method_not_allowed",
+            ErrorCode::RateLimited => "rate_limited",
+            ErrorCode::ServerError => "server_error",
+            ErrorCode::Timeout => "timeout",
+            ErrorCode::Network => "network",
+            ErrorCode::InvalidResponse => "invalid_response",
+            ErrorCode::InvalidSignature => "invalid_signature",
+            ErrorCode::BadRequest => "bad_request",
+        }
+    }
+
+    /// The code for an HTTP error status.
+    pub fn for_status(status: u16) -> ErrorCode {
+        match status {
+            401 => ErrorCode::Authentication,
+            403 => ErrorCode::Forbidden,
+            404 => ErrorCode::NotFound,
+            405 => ErrorCode::MethodNotAllowed,
+            429 => ErrorCode::RateLimited,
+            500..=599 => ErrorCode::ServerError,
+            _ => ErrorCode::BadRequest,
+        }
+    }
+}
+
+/// A failed call. Its message never holds a secret (auth token, OTP): the constructors
+/// take only what the library or the server wrote.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Error {
+    /// What kind of failure.
+    pub code: ErrorCode,
+    /// Readable: the server's `error` text when it sent one.
+    pub message: String,
+    /// The argument at fault (`invalid_argument` only), as the JS API names it.
+    pub argument: Option<String>,
+    /// HTTP status, when there was an answer.
+    pub status: Option<u16>,
+    /// Plivo's request id, when the answer had one.
+    pub api_id: Option<String>,
+    /// How long the server asked to wait (`Retry-After`), in milliseconds.
+    pub retry_after_ms: Option<u64>,
+}
+
+impl Error {
+    /// A failure with no HTTP answer behind it.
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Error {
+        Error {
+            code,
+            message: message.into(),
+            argument: None,
+            status: None,
+            api_id: None,
+            retry_after_ms: None,
+        }
+    }
+
+    /// `invalid_argument` naming the argument: `"recipient: must be ..."`.
+    pub fn invalid_argument(argument: impl Into<String>, problem: impl fmt::Display) -> Error {
+        let argument = argument.into();
+        Error {
+            message: format!("{argument}: {problem}"),
+            argument: Some(argument),
+            ..Error::new(ErrorCode::InvalidArgument, "")
+        }
+    }
+
+    /// An answer that is not the documented shape.
+    pub fn invalid_response(problem: impl fmt::Display) -> Error {
+        Error::new(
+            ErrorCode::InvalidResponse,
+            format!("invalid response: {problem}"),
+        )
+    }
+
+    /// An HTTP error answer: the status, Plivo's `error` text and `api_id` when given, and
+    /// `Retry-After` (seconds or an HTTP date is not parsed: seconds only).
+    pub fn from_status(
+        status: u16,
+        server_message: Option<String>,
+        api_id: Option<String>,
+        retry_after: Option<&str>,
+    ) -> Error {
+        let code = ErrorCode::for_status(status);
+        let message = server_message
+            .filter(|m| !m.trim().is_empty())
+            .unwrap_or_else(|| format!("HTTP {status}"));
+        Error {
+            status: Some(status),
+            api_id,
+            retry_after_ms: retry_after.and_then(parse_retry_after),
+            ..Error::new(code, message)
+        }
+    }
+}
+
+/// `Retry-After` in seconds (fractions allowed) → milliseconds.
+pub fn parse_retry_after(value: &str) -> Option<u64> {
+    let secs: f64 = value.trim().parse().ok()?;
+    (secs.is_finite() && secs >= 0.0).then(|| (secs * 1000.0).round() as u64)
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Error")
+            .field("code", &self.code.as_str())
+            .field("message", &self.message)
+            .field("status", &self.status)
+            .field("api_id", &self.api_id)
+            .finish()
+    }
+}
+
+impl std::error::Error for Error {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses_map_to_codes() {
+        for (status, code) in [
+            (400, "bad_request"),
+            (401, "authentication"),
+            (403, "forbidden"),
+            (404, "not_found"),
+            (405, "method_not_allowed"),
+            (429, "rate_limited"),
+            (500, "server_error"),
+            (503, "server_error"),
+            (418, "bad_request"),
+        ] {
+            assert_eq!(ErrorCode::for_status(status).as_str(), code, "{status}");
+        }
+    }
+
+    #[test]
+    fn keeps_what_the_server_said() {
+        let e = Error::from_status(
+            429,
+            Some("too many requests".into()),
+            Some("a1".into()),
+            Some("2"),
+        );
+        assert_eq!(e.code, ErrorCode::RateLimited);
+        assert_eq!(e.message, "too many requests");
+        assert_eq!(e.status, Some(429));
+        assert_eq!(e.api_id.as_deref(), Some("a1"));
+        assert_eq!(e.retry_after_ms, Some(2000));
+        let e = Error::from_status(502, None, None, Some("soon"));
+        assert_eq!(e.message, "HTTP 502");
+        assert_eq!(e.retry_after_ms, None);
+        assert_eq!(parse_retry_after("0.5"), Some(500));
+        assert_eq!(parse_retry_after("-1"), None);
+    }
+}

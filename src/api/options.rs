@@ -1,0 +1,299 @@
+//! The options objects of the calls (create parameters, list filters), validated.
+
+use super::error::Error;
+use super::params::*;
+
+/// A JS options object, loosely typed: its own keys and their values, in order.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    entries: Vec<(String, Arg)>,
+}
+
+impl Options {
+    /// From `(key, value)` pairs.
+    pub fn new(entries: Vec<(String, Arg)>) -> Options {
+        Options { entries }
+    }
+
+    /// Removes and returns `key`'s value ([`Arg::Absent`] when missing).
+    fn take(&mut self, key: &str) -> Arg {
+        match self.entries.iter().position(|(k, _)| k == key) {
+            Some(i) => self.entries.remove(i).1,
+            None => Arg::Absent,
+        }
+    }
+
+    /// Refuses keys nobody took (a typo would otherwise be silently ignored).
+    fn finish(self) -> Result<(), Error> {
+        match self.entries.into_iter().find(|(_, v)| *v != Arg::Absent) {
+            Some((key, _)) => Err(Error::invalid_argument(key, "is not a known option")),
+            None => Ok(()),
+        }
+    }
+}
+
+fn is_channel(text: &str) -> bool {
+    matches!(text, "sms" | "voice")
+}
+
+fn is_method(text: &str) -> bool {
+    matches!(text, "GET" | "POST")
+}
+
+fn is_status(text: &str) -> bool {
+    matches!(text, "in-progress" | "verified" | "expired")
+}
+
+/// A string option: its JS name, its wire name, its rule, and what the rule expects.
+struct TextOption {
+    js: &'static str,
+    wire: &'static str,
+    rule: fn(&str) -> bool,
+    expected: &'static str,
+}
+
+const fn text_option(
+    js: &'static str,
+    wire: &'static str,
+    rule: fn(&str) -> bool,
+    expected: &'static str,
+) -> TextOption {
+    TextOption {
+        js,
+        wire,
+        rule,
+        expected,
+    }
+}
+
+/// The string options of create, in wire order after `recipient`.
+const CREATE_TEXT_OPTIONS: [TextOption; 7] = [
+    text_option("appUuid", "app_uuid", is_uuid, UUID),
+    text_option("channel", "channel", is_channel, "\"sms\" or \"voice\""),
+    text_option("url", "url", is_http_url, HTTP_URL),
+    text_option("method", "method", is_method, "\"GET\" or \"POST\""),
+    text_option("locale", "locale", is_locale, LOCALE),
+    text_option("brandName", "brand_name", is_short_text, SHORT_TEXT),
+    text_option("appHash", "app_hash", is_short_text, SHORT_TEXT),
+];
+
+/// The string filters of list, in wire order.
+const LIST_TEXT_OPTIONS: [TextOption; 11] = [
+    text_option("appUuid", "app_uuid", is_uuid, UUID),
+    text_option(
+        "status",
+        "status",
+        is_status,
+        "\"in-progress\", \"verified\" or \"expired\"",
+    ),
+    text_option("recipient", "recipient", is_e164, E164),
+    text_option("subaccount", "subaccount", is_subaccount, SUBACCOUNT),
+    text_option("sessionTime", "session_time", is_session_time, SESSION_TIME),
+    text_option(
+        "sessionTimeGt",
+        "session_time__gt",
+        is_session_time,
+        SESSION_TIME,
+    ),
+    text_option(
+        "sessionTimeGte",
+        "session_time__gte",
+        is_session_time,
+        SESSION_TIME,
+    ),
+    text_option(
+        "sessionTimeLt",
+        "session_time__lt",
+        is_session_time,
+        SESSION_TIME,
+    ),
+    text_option(
+        "sessionTimeLte",
+        "session_time__lte",
+        is_session_time,
+        SESSION_TIME,
+    ),
+    text_option("brandName", "brand_name", is_non_empty, NON_EMPTY),
+    text_option("appHash", "app_hash", is_non_empty, NON_EMPTY),
+];
+
+/// A value of a create request body.
+#[derive(Debug, Clone, PartialEq)]
+pub enum BodyValue {
+    /// A JSON string.
+    Text(String),
+    /// A JSON integer.
+    Integer(u64),
+}
+
+/// Validated arguments of create: the body's keys in wire order, only those given.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CreateSessionParams {
+    /// `(wire name, value)` pairs.
+    pub fields: Vec<(&'static str, BodyValue)>,
+}
+
+impl CreateSessionParams {
+    /// Validates `{ recipient, appUuid?, channel?, url?, method?, locale?, brandName?,
+    /// appHash?, codeLength? }`.
+    pub fn from_options(mut options: Options) -> Result<CreateSessionParams, Error> {
+        let mut fields = Vec::new();
+        let recipient = required_text("recipient", options.take("recipient"), is_e164, E164)?;
+        fields.push(("recipient", BodyValue::Text(recipient)));
+        for o in &CREATE_TEXT_OPTIONS {
+            if let Some(value) = optional_text(o.js, options.take(o.js), o.rule, o.expected)? {
+                fields.push((o.wire, BodyValue::Text(value)));
+            }
+        }
+        if let Some(n) = optional_integer("codeLength", options.take("codeLength"), 4, 8)? {
+            fields.push(("code_length", BodyValue::Integer(n)));
+        }
+        options.finish()?;
+        Ok(CreateSessionParams { fields })
+    }
+}
+
+/// Validated list filters: query parameters in wire order, only those given.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ListFilter {
+    /// `(wire name, value)` of every filter but `limit` and `offset`.
+    pub filters: Vec<(&'static str, String)>,
+    /// Page size, 1..=20.
+    pub limit: Option<u64>,
+    /// Sessions to skip.
+    pub offset: Option<u64>,
+}
+
+impl ListFilter {
+    /// Validates `{ appUuid?, status?, recipient?, subaccount?, limit?, offset?,
+    /// sessionTime?, sessionTimeGt?, sessionTimeGte?, sessionTimeLt?, sessionTimeLte?,
+    /// brandName?, appHash? }`.
+    pub fn from_options(mut options: Options) -> Result<ListFilter, Error> {
+        let mut filter = ListFilter::default();
+        for o in &LIST_TEXT_OPTIONS {
+            if let Some(value) = optional_text(o.js, options.take(o.js), o.rule, o.expected)? {
+                filter.filters.push((o.wire, value));
+            }
+        }
+        filter.limit = optional_integer("limit", options.take("limit"), 1, 20)?;
+        filter.offset = optional_integer("offset", options.take("offset"), 0, MAX_SAFE_INTEGER)?;
+        options.finish()?;
+        Ok(filter)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn options(entries: &[(&str, Arg)]) -> Options {
+        Options::new(
+            entries
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.clone()))
+                .collect(),
+        )
+    }
+
+    fn text(s: &str) -> Arg {
+        Arg::Text(s.into())
+    }
+
+    #[test]
+    fn create_keeps_only_what_was_given_in_wire_order() {
+        let p = CreateSessionParams::from_options(options(&[
+            ("codeLength", Arg::Number(6.0)),
+            ("channel", text("voice")),
+            ("recipient", text("+14155550100")),
+            ("locale", Arg::Absent),
+        ]))
+        .unwrap();
+        assert_eq!(
+            p.fields,
+            vec![
+                ("recipient", BodyValue::Text("+14155550100".into())),
+                ("channel", BodyValue::Text("voice".into())),
+                ("code_length", BodyValue::Integer(6)),
+            ]
+        );
+    }
+
+    #[test]
+    fn every_bad_create_argument_is_named() {
+        let ok = ("recipient", text("+14155550100"));
+        let cases: Vec<(&str, Arg)> = vec![
+            ("recipient", Arg::Absent),
+            ("recipient", Arg::Number(14155550100.0)),
+            ("recipient", Arg::Other("null")),
+            ("recipient", text("abc")),
+            ("appUuid", text("nope")),
+            ("appUuid", Arg::Number(1.0)),
+            ("channel", text("SMS")),
+            ("channel", text("fax")),
+            ("channel", Arg::Other("object")),
+            ("url", text("/relative")),
+            ("url", text("ftp://x/y")),
+            ("method", text("PUT")),
+            ("method", text("get")),
+            ("locale", text("")),
+            ("locale", Arg::Other("boolean")),
+            ("brandName", text("")),
+            ("brandName", text(&"x".repeat(65))),
+            ("appHash", Arg::Other("array")),
+            ("codeLength", Arg::Number(3.0)),
+            ("codeLength", Arg::Number(9.0)),
+            ("codeLength", Arg::Number(6.5)),
+            ("codeLength", text("6")),
+            ("codeLength", Arg::Other("null")),
+            ("recipent", text("+14155550100")),
+        ];
+        for (name, value) in cases {
+            let mut entries = vec![ok.clone()];
+            if name == "recipient" {
+                entries.clear();
+            }
+            entries.push((name, value.clone()));
+            let e = CreateSessionParams::from_options(options(&entries)).unwrap_err();
+            assert_eq!(
+                e.argument.as_deref(),
+                Some(name),
+                "{name} = {value:?}: {}",
+                e.message
+            );
+        }
+    }
+
+    #[test]
+    fn list_filters() {
+        let f = ListFilter::from_options(options(&[
+            ("limit", Arg::Number(5.0)),
+            ("sessionTimeGt", text("2021-03-21 11:47")),
+            ("status", text("verified")),
+        ]))
+        .unwrap();
+        assert_eq!(f.limit, Some(5));
+        assert_eq!(
+            f.filters,
+            vec![
+                ("status", "verified".into()),
+                ("session_time__gt", "2021-03-21 11:47".into())
+            ]
+        );
+        for (name, value) in [
+            ("limit", Arg::Number(0.0)),
+            ("limit", Arg::Number(21.0)),
+            ("offset", Arg::Number(-1.0)),
+            ("offset", text("0")),
+            ("status", text("Expired")),
+            ("recipient", text("+1")),
+            ("subaccount", text("MAXXXXXXXXXXXXXXXXXX")),
+            ("sessionTime", text("yesterday")),
+            ("sessionTimeLte", Arg::Number(0.0)),
+            ("brandName", text(" ")),
+            ("sessionTimeGT", text("2021-03-21 11:47")),
+        ] {
+            let e = ListFilter::from_options(options(&[(name, value.clone())])).unwrap_err();
+            assert_eq!(e.argument.as_deref(), Some(name), "{name} = {value:?}");
+        }
+    }
+}

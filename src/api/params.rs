@@ -1,0 +1,328 @@
+//! Arguments of every call, validated before anything is sent.
+//!
+//! The JS layer hands each argument over as an [`Arg`] (what JavaScript passed, typed
+//! loosely), so that every rule, wrong JS types included, lives and is tested here.
+
+use super::error::Error;
+
+/// One argument as JavaScript passed it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Arg {
+    /// `undefined`, or the key was not there.
+    Absent,
+    /// A string.
+    Text(String),
+    /// A number.
+    Number(f64),
+    /// Anything else, by its JS type name: `"null"`, `"boolean"`, `"object"`, …
+    Other(&'static str),
+}
+
+impl Arg {
+    /// The JS type name, for messages.
+    fn type_name(&self) -> &'static str {
+        match self {
+            Arg::Absent => "undefined",
+            Arg::Text(_) => "string",
+            Arg::Number(_) => "number",
+            Arg::Other(name) => name,
+        }
+    }
+}
+
+/// A required string, checked by `rule` (which says what is expected).
+pub fn required_text(
+    name: &'static str,
+    arg: Arg,
+    rule: fn(&str) -> bool,
+    expected: &str,
+) -> Result<String, Error> {
+    match arg {
+        Arg::Text(text) if rule(&text) => Ok(text),
+        Arg::Absent => Err(Error::invalid_argument(
+            name,
+            format!("is required: {expected}"),
+        )),
+        Arg::Text(_) => Err(Error::invalid_argument(name, format!("must be {expected}"))),
+        other => Err(Error::invalid_argument(
+            name,
+            format!("must be {expected}, not {}", other.type_name()),
+        )),
+    }
+}
+
+/// An optional string, checked by `rule` when given.
+pub fn optional_text(
+    name: &'static str,
+    arg: Arg,
+    rule: fn(&str) -> bool,
+    expected: &str,
+) -> Result<Option<String>, Error> {
+    match arg {
+        Arg::Absent => Ok(None),
+        arg => required_text(name, arg, rule, expected).map(Some),
+    }
+}
+
+/// An optional integer in `min..=max`.
+pub fn optional_integer(
+    name: &'static str,
+    arg: Arg,
+    min: u64,
+    max: u64,
+) -> Result<Option<u64>, Error> {
+    match arg {
+        Arg::Absent => Ok(None),
+        Arg::Number(n) if n.fract() == 0.0 && n >= min as f64 && n <= max as f64 => {
+            Ok(Some(n as u64))
+        }
+        other => {
+            let range = if max >= MAX_SAFE_INTEGER {
+                format!("an integer >= {min}")
+            } else {
+                format!("an integer from {min} to {max}")
+            };
+            let got = match other {
+                Arg::Number(n) => format!("{n}"),
+                other => other.type_name().to_owned(),
+            };
+            Err(Error::invalid_argument(
+                name,
+                format!("must be {range}, not {got}"),
+            ))
+        }
+    }
+}
+
+/// The largest integer a JS number holds exactly.
+pub const MAX_SAFE_INTEGER: u64 = (1 << 53) - 1;
+
+/// E.164: a `+` (optional) and 7 to 15 digits.
+pub const E164: &str = "an E.164 phone number such as +14155550100 (7 to 15 digits)";
+/// See [`E164`].
+pub fn is_e164(text: &str) -> bool {
+    let digits = text.strip_prefix('+').unwrap_or(text);
+    (7..=15).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// A UUID: 8-4-4-4-12 hex digits.
+pub const UUID: &str = "a UUID such as 8e712097-8090-4644-81e7-8f4265d8354e";
+/// See [`UUID`].
+pub fn is_uuid(text: &str) -> bool {
+    text.len() == 36
+        && text.bytes().enumerate().all(|(i, b)| match i {
+            8 | 13 | 18 | 23 => b == b'-',
+            _ => b.is_ascii_hexdigit(),
+        })
+}
+
+/// A code: 4 to 8 digits.
+pub const OTP: &str = "a string of 4 to 8 digits";
+/// See [`OTP`].
+pub fn is_otp(text: &str) -> bool {
+    (4..=8).contains(&text.len()) && text.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// An absolute http(s) URL.
+pub const HTTP_URL: &str = "an absolute http(s) URL";
+/// See [`HTTP_URL`].
+pub fn is_http_url(text: &str) -> bool {
+    let lower = text.to_ascii_lowercase();
+    let Some(rest) = lower
+        .strip_prefix("https://")
+        .or_else(|| lower.strip_prefix("http://"))
+    else {
+        return false;
+    };
+    let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let host = host.rsplit('@').next().unwrap_or_default();
+    !host.is_empty()
+        && !host.starts_with(':')
+        && text.len() <= 2048
+        && !text.chars().any(|c| c.is_whitespace() || c.is_control())
+}
+
+/// A short, non-empty text (brand names, app hashes).
+pub const SHORT_TEXT: &str = "a non-empty string of at most 64 characters";
+/// See [`SHORT_TEXT`].
+pub fn is_short_text(text: &str) -> bool {
+    !text.trim().is_empty() && text.chars().count() <= 64
+}
+
+/// A language code: `en`, `en_US`, `es`.
+pub const LOCALE: &str = "a language code such as en or en_US";
+/// See [`LOCALE`].
+pub fn is_locale(text: &str) -> bool {
+    (2..=16).contains(&text.len())
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
+/// A subaccount's auth id: `SA` and 18 letters or digits.
+pub const SUBACCOUNT: &str = "a subaccount auth id (SA and 18 letters or digits)";
+/// See [`SUBACCOUNT`].
+pub fn is_subaccount(text: &str) -> bool {
+    text.len() == 20 && text.starts_with("SA") && text.bytes().all(|b| b.is_ascii_alphanumeric())
+}
+
+/// A non-empty string.
+pub const NON_EMPTY: &str = "a non-empty string";
+/// See [`NON_EMPTY`].
+pub fn is_non_empty(text: &str) -> bool {
+    !text.trim().is_empty()
+}
+
+/// `session_time` filters: `YYYY-MM-DD HH:MM[:ss[.uuuuuu]]`, UTC.
+pub const SESSION_TIME: &str = "a UTC time as YYYY-MM-DD HH:MM[:ss[.uuuuuu]]";
+/// See [`SESSION_TIME`]. Checks the shape and the ranges of each field.
+pub fn is_session_time(text: &str) -> bool {
+    let b = text.as_bytes();
+    let digits = |range: std::ops::Range<usize>| -> Option<u32> {
+        let part = text.get(range)?;
+        part.bytes()
+            .all(|c| c.is_ascii_digit())
+            .then(|| part.parse().ok())?
+    };
+    let fixed = b.len() >= 16 && b[4] == b'-' && b[7] == b'-' && b[10] == b' ' && b[13] == b':';
+    if !fixed {
+        return false;
+    }
+    let (Some(year), Some(month), Some(day), Some(hour), Some(minute)) = (
+        digits(0..4),
+        digits(5..7),
+        digits(8..10),
+        digits(11..13),
+        digits(14..16),
+    ) else {
+        return false;
+    };
+    let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    let days = match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return false,
+    };
+    if year < 1970 || !(1..=days).contains(&day) || hour > 23 || minute > 59 {
+        return false;
+    }
+    match b.len() {
+        16 => true,
+        19 | 21..=26 => {
+            let seconds_ok = b[16] == b':' && digits(17..19).is_some_and(|s| s <= 59);
+            let fraction_ok = b.len() == 19 || (b[19] == b'.' && digits(20..b.len()).is_some());
+            seconds_ok && fraction_ok
+        }
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rules() {
+        assert!(is_e164("+14155550100") && is_e164("918681951370") && is_e164("1234567"));
+        for bad in [
+            "",
+            "+",
+            "123456",
+            "+1234567890123456",
+            "+1 415",
+            "++1415555010",
+            "1415555010a",
+        ] {
+            assert!(!is_e164(bad), "{bad}");
+        }
+        assert!(is_uuid("8e712097-8090-4644-81e7-8f4265d8354e"));
+        for bad in [
+            "",
+            "8e712097",
+            "8e712097-8090-4644-81e7-8f4265d8354",
+            "../../../etc/passwd-aaaaaaaaaaaaaaaaa",
+            "8e712097x8090-4644-81e7-8f4265d8354e",
+        ] {
+            assert!(!is_uuid(bad), "{bad}");
+        }
+        assert!(is_otp("1234") && is_otp("12345678"));
+        assert!(!is_otp("123") && !is_otp("123456789") && !is_otp("12a4") && !is_otp(" 1234"));
+        assert!(is_http_url("https://example.com/cb?x=1") && is_http_url("HTTP://127.0.0.1:8/"));
+        for bad in [
+            "",
+            "example.com",
+            "ftp://x",
+            "https://",
+            "https:///x",
+            "https://a b",
+            "javascript:alert(1)",
+            "https://:80/",
+        ] {
+            assert!(!is_http_url(bad), "{bad}");
+        }
+        assert!(is_locale("en") && is_locale("en_US") && !is_locale("e") && !is_locale("en US"));
+        assert!(is_subaccount("SAXXXXXXXXXXXXXXXXX1") && !is_subaccount("MAXXXXXXXXXXXXXXXXX1"));
+    }
+
+    #[test]
+    fn session_times() {
+        for good in [
+            "2021-03-21 11:47",
+            "2021-03-21 11:47:30",
+            "2021-03-21 11:47:30.982811",
+            "2024-02-29 00:00:00.1",
+        ] {
+            assert!(is_session_time(good), "{good}");
+        }
+        for bad in [
+            "",
+            "2021-03-21",
+            "2021-03-21T11:47",
+            "2021-02-29 11:47",
+            "2021-03-21 24:00",
+            "2021-03-21 11:60",
+            "2021-03-21 11:47:60",
+            "2021-03-21 11:47:30.",
+            "2021-03-21 11:47:30.1234567",
+            "2021-3-21 11:47",
+            "1969-12-31 23:59",
+        ] {
+            assert!(!is_session_time(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn wrong_types_name_the_argument() {
+        let e = required_text("recipient", Arg::Number(1.0), is_e164, E164).unwrap_err();
+        assert_eq!(e.argument.as_deref(), Some("recipient"));
+        assert!(
+            e.message.starts_with("recipient: must be an E.164"),
+            "{}",
+            e.message
+        );
+        assert!(e.message.ends_with("not number"));
+        let e = required_text("recipient", Arg::Absent, is_e164, E164).unwrap_err();
+        assert!(e.message.starts_with("recipient: is required"));
+        let e = optional_text("locale", Arg::Other("null"), is_locale, LOCALE).unwrap_err();
+        assert!(e.message.ends_with("not null"));
+        assert_eq!(
+            optional_integer("limit", Arg::Number(20.0), 1, 20),
+            Ok(Some(20))
+        );
+        for bad in [
+            Arg::Number(0.0),
+            Arg::Number(21.0),
+            Arg::Number(2.5),
+            Arg::Number(f64::NAN),
+            Arg::Text("5".into()),
+            Arg::Other("null"),
+        ] {
+            assert!(
+                optional_integer("limit", bad.clone(), 1, 20).is_err(),
+                "{bad:?}"
+            );
+        }
+    }
+}
