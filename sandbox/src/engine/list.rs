@@ -76,7 +76,14 @@ impl ListQuery {
                 }
                 "recipient" => query.recipient = Some(value.trim_start_matches('+').to_owned()),
                 "subaccount" => query.subaccount = text(),
-                "country" => query.country = Some(value.to_ascii_uppercase()),
+                "country" => {
+                    if value.len() != 2 || !value.bytes().all(|b| b.is_ascii_alphabetic()) {
+                        return Err(ApiError::bad_request(
+                            "country must be an ISO 3166 alpha-2 code such as US",
+                        ));
+                    }
+                    query.country = Some(value.to_ascii_uppercase());
+                }
                 "alias" => query.alias = text(),
                 "brand_name" => query.brand_name = text(),
                 "app_hash" => query.app_hash = text(),
@@ -266,6 +273,7 @@ mod tests {
             ("limit", "x"),
             ("offset", "-1"),
             ("status", "done"),
+            ("country", "USA"),
             ("session_time__gt", "2021-03-21"),
         ] {
             let error = ListQuery::parse(&pairs(&[(name, value)])).unwrap_err();

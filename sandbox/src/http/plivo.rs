@@ -66,9 +66,9 @@ pub async fn list(
         .collect();
     app.run(|engine| {
         let api_id = engine.api_id();
-        let page = engine
-            .count_list_request(&account)
-            .and_then(|()| ListQuery::parse(&pairs));
+        // A rejected request changes nothing, so it does not count against the limit.
+        let page = ListQuery::parse(&pairs)
+            .and_then(|query| engine.count_list_request(&account).map(|()| query));
         match page {
             Ok(query) => reply(api_id, engine.list(&account, &query)),
             Err(error) => error_response(api_id, error),
