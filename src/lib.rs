@@ -11,7 +11,11 @@
 //!   answers' typed models, the error type with its stable codes, the retry policy, and
 //!   status callbacks with their V3/V2 signatures (shared with the project's sandbox).
 //!
-//! The JavaScript face (wasm-bindgen classes and the `fetch` transport) builds on it.
+//! - [`js`]: the wasm-bindgen face: `VerifyClient`, the callback functions, `VerifyError`,
+//!   and the TypeScript declarations.
+//! - [`transport`]: the one place that calls `fetch`: timeouts, retries, reading answers.
 #![deny(missing_docs)]
 
 pub mod api;
+pub mod js;
+pub mod transport;

@@ -16,7 +16,7 @@ impl Options {
     }
 
     /// Removes and returns `key`'s value ([`Arg::Absent`] when missing).
-    fn take(&mut self, key: &str) -> Arg {
+    pub fn take(&mut self, key: &str) -> Arg {
         match self.entries.iter().position(|(k, _)| k == key) {
             Some(i) => self.entries.remove(i).1,
             None => Arg::Absent,
@@ -24,7 +24,7 @@ impl Options {
     }
 
     /// Refuses keys nobody took (a typo would otherwise be silently ignored).
-    fn finish(self) -> Result<(), Error> {
+    pub fn finish(self) -> Result<(), Error> {
         match self.entries.into_iter().find(|(_, v)| *v != Arg::Absent) {
             Some((key, _)) => Err(Error::invalid_argument(key, "is not a known option")),
             None => Ok(()),
@@ -182,6 +182,84 @@ impl ListFilter {
     }
 }
 
+/// The default API host.
+pub const DEFAULT_BASE_URL: &str = "https://api.plivo.com";
+/// Default per-attempt timeout.
+pub const DEFAULT_TIMEOUT_MS: u64 = 10_000;
+/// Default retries after the first attempt.
+pub const DEFAULT_MAX_RETRIES: u64 = 2;
+
+/// Validated client settings (`fetch` is handled by the JS layer). No `Debug`: it holds the
+/// auth token.
+pub struct ClientConfig {
+    /// Plivo auth id (path segment and Basic-auth user).
+    pub auth_id: String,
+    /// Plivo auth token (Basic-auth password).
+    pub auth_token: String,
+    /// `https://api.plivo.com` or another http(s) origin (the sandbox).
+    pub base_url: String,
+    /// Per attempt, 1..=600000.
+    pub timeout_ms: u32,
+    /// 0..=10.
+    pub max_retries: u32,
+    /// Appended to `plivo-verify-wasm/<version>`.
+    pub user_agent: Option<String>,
+}
+
+fn is_credential(text: &str) -> bool {
+    !text.is_empty()
+        && text.len() <= 256
+        && !text.chars().any(|c| c.is_whitespace() || c.is_control())
+}
+
+fn is_auth_id(text: &str) -> bool {
+    is_credential(text) && !text.contains(':')
+}
+
+fn is_user_agent(text: &str) -> bool {
+    !text.trim().is_empty() && text.len() <= 256 && !text.chars().any(char::is_control)
+}
+
+impl ClientConfig {
+    /// Validates `{ authId, authToken, baseUrl?, timeoutMs?, maxRetries?, userAgent? }`.
+    pub fn from_options(mut options: Options) -> Result<ClientConfig, Error> {
+        let auth_id = required_text(
+            "authId",
+            options.take("authId"),
+            is_auth_id,
+            "a Plivo auth id (no spaces or colons)",
+        )?;
+        // The message must not echo the token: `required_text` never includes the value.
+        let auth_token = required_text(
+            "authToken",
+            options.take("authToken"),
+            is_credential,
+            "a Plivo auth token (no spaces)",
+        )?;
+        let base_url = optional_text("baseUrl", options.take("baseUrl"), is_http_url, HTTP_URL)?
+            .unwrap_or_else(|| DEFAULT_BASE_URL.to_owned());
+        let timeout_ms = optional_integer("timeoutMs", options.take("timeoutMs"), 1, 600_000)?
+            .unwrap_or(DEFAULT_TIMEOUT_MS);
+        let max_retries = optional_integer("maxRetries", options.take("maxRetries"), 0, 10)?
+            .unwrap_or(DEFAULT_MAX_RETRIES);
+        let user_agent = optional_text(
+            "userAgent",
+            options.take("userAgent"),
+            is_user_agent,
+            "a non-empty string without control characters",
+        )?;
+        options.finish()?;
+        Ok(ClientConfig {
+            auth_id,
+            auth_token,
+            base_url,
+            timeout_ms: timeout_ms as u32,
+            max_retries: max_retries as u32,
+            user_agent,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -259,6 +337,42 @@ mod tests {
                 Some(name),
                 "{name} = {value:?}: {}",
                 e.message
+            );
+        }
+    }
+
+    #[test]
+    fn client_config() {
+        let c = ClientConfig::from_options(options(&[
+            ("authId", text("MAXXXXXXXXXXXXXXXXXX")),
+            ("authToken", text("secret-token")),
+        ]))
+        .unwrap();
+        assert_eq!(c.base_url, DEFAULT_BASE_URL);
+        assert_eq!((c.timeout_ms, c.max_retries), (10_000, 2));
+        for (name, value) in [
+            ("authId", Arg::Absent),
+            ("authId", text("")),
+            ("authId", text("MA:X")),
+            ("authToken", Arg::Absent),
+            ("authToken", Arg::Number(1.0)),
+            ("authToken", text("has space")),
+            ("baseUrl", text("api.plivo.com")),
+            ("timeoutMs", Arg::Number(0.0)),
+            ("timeoutMs", text("1000")),
+            ("maxRetries", Arg::Number(11.0)),
+            ("maxRetries", Arg::Number(-1.0)),
+            ("userAgent", text("")),
+            ("fetchh", Arg::Other("function")),
+        ] {
+            let mut entries = vec![("authId", text("MA1")), ("authToken", text("t"))];
+            entries.retain(|(k, _)| *k != name);
+            entries.push((name, value.clone()));
+            let e = ClientConfig::from_options(options(&entries)).err().unwrap();
+            assert_eq!(e.argument.as_deref(), Some(name), "{name} = {value:?}");
+            assert!(
+                !e.message.contains("has space"),
+                "the token is never echoed"
             );
         }
     }

@@ -14,17 +14,20 @@ pub enum Arg {
     Text(String),
     /// A number.
     Number(f64),
+    /// A boolean.
+    Bool(bool),
     /// Anything else, by its JS type name: `"null"`, `"boolean"`, `"object"`, …
     Other(&'static str),
 }
 
 impl Arg {
     /// The JS type name, for messages.
-    fn type_name(&self) -> &'static str {
+    pub fn type_name(&self) -> &'static str {
         match self {
             Arg::Absent => "undefined",
             Arg::Text(_) => "string",
             Arg::Number(_) => "number",
+            Arg::Bool(_) => "boolean",
             Arg::Other(name) => name,
         }
     }
@@ -91,6 +94,18 @@ pub fn optional_integer(
                 format!("must be {range}, not {got}"),
             ))
         }
+    }
+}
+
+/// An optional boolean.
+pub fn optional_bool(name: &'static str, arg: Arg) -> Result<Option<bool>, Error> {
+    match arg {
+        Arg::Absent => Ok(None),
+        Arg::Bool(value) => Ok(Some(value)),
+        other => Err(Error::invalid_argument(
+            name,
+            format!("must be a boolean, not {}", other.type_name()),
+        )),
     }
 }
 

@@ -1,0 +1,158 @@
+//! JavaScript values in (loosely typed, checked by `api`) and Rust values out (camelCase
+//! objects).
+
+use js_sys::{Array, Object, Reflect};
+use serde::Serialize;
+use wasm_bindgen::{JsCast, JsValue};
+
+use crate::api::error::Error;
+use crate::api::options::Options;
+use crate::api::params::Arg;
+
+/// What JavaScript passed, for `api`'s rules.
+pub fn arg(value: &JsValue) -> Arg {
+    if value.is_undefined() {
+        Arg::Absent
+    } else if let Some(text) = value.as_string() {
+        Arg::Text(text)
+    } else if let Some(number) = value.as_f64() {
+        Arg::Number(number)
+    } else if let Some(flag) = value.as_bool() {
+        Arg::Bool(flag)
+    } else {
+        Arg::Other(type_name(value))
+    }
+}
+
+/// `typeof`, with `null` and arrays told apart.
+pub fn type_name(value: &JsValue) -> &'static str {
+    if value.is_undefined() {
+        "undefined"
+    } else if value.is_string() {
+        "string"
+    } else if value.as_f64().is_some() {
+        "number"
+    } else if value.is_null() {
+        "null"
+    } else if Array::is_array(value) {
+        "array"
+    } else if value.is_function() {
+        "function"
+    } else if value.is_object() {
+        "object"
+    } else if value.as_bool().is_some() {
+        "boolean"
+    } else if value.is_bigint() {
+        "bigint"
+    } else if value.is_symbol() {
+        "symbol"
+    } else {
+        "value"
+    }
+}
+
+/// A plain options object (or `undefined` when `optional`) as [`Options`].
+pub fn options(name: &'static str, value: &JsValue, optional: bool) -> Result<Options, Error> {
+    if optional && value.is_undefined() {
+        return Ok(Options::default());
+    }
+    if !value.is_object() || Array::is_array(value) || value.is_function() {
+        let expected = if optional {
+            "an object or undefined"
+        } else {
+            "an object"
+        };
+        return Err(Error::invalid_argument(
+            name,
+            format!("must be {expected}, not {}", type_name(value)),
+        ));
+    }
+    let object: &Object = value.unchecked_ref();
+    let entries = Object::entries(object)
+        .iter()
+        .filter_map(|entry| {
+            let pair: Array = entry.unchecked_into();
+            let key = pair.get(0).as_string()?;
+            Some((key, arg(&pair.get(1))))
+        })
+        .collect();
+    Ok(Options::new(entries))
+}
+
+/// A property of an object (`undefined` when the object is not one, or the getter throws).
+pub fn property(object: &JsValue, key: &str) -> JsValue {
+    if !object.is_object() && !object.is_function() {
+        return JsValue::UNDEFINED;
+    }
+    Reflect::get(object, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
+}
+
+/// A Rust value as a plain JS object (camelCase keys, `null` for absent documented fields).
+pub fn to_js<T: Serialize>(value: &T) -> Result<JsValue, Error> {
+    value
+        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+        .map_err(Error::invalid_response)
+}
+
+/// Callback parameters: `URLSearchParams`, a `Record<string, string>` (array values for
+/// repeated keys), or a query/form string (a leading `?` is ignored).
+pub fn params(name: &'static str, value: &JsValue) -> Result<Vec<(String, String)>, Error> {
+    if let Some(text) = value.as_string() {
+        let text = text.strip_prefix('?').unwrap_or(&text);
+        return Ok(form_urlencoded::parse(text.as_bytes())
+            .into_owned()
+            .collect());
+    }
+    if value.is_undefined() {
+        return Ok(Vec::new());
+    }
+    if !value.is_object() || Array::is_array(value) {
+        return Err(Error::invalid_argument(
+            name,
+            format!(
+                "must be URLSearchParams, an object or a string, not {}",
+                type_name(value)
+            ),
+        ));
+    }
+    // URLSearchParams (and Map-like objects): iterate their [key, value] entries.
+    if property(value, "entries").is_function() {
+        if let Ok(Some(iter)) = js_sys::try_iter(value) {
+            let mut pairs = Vec::new();
+            for entry in iter {
+                let entry =
+                    entry.map_err(|_| Error::invalid_argument(name, "could not be read"))?;
+                let pair: Array = entry.unchecked_into();
+                match (pair.get(0).as_string(), pair.get(1).as_string()) {
+                    (Some(k), Some(v)) => pairs.push((k, v)),
+                    _ => return Err(Error::invalid_argument(name, "entries must be strings")),
+                }
+            }
+            return Ok(pairs);
+        }
+    }
+    let mut pairs = Vec::new();
+    for entry in Object::entries(value.unchecked_ref()).iter() {
+        let pair: Array = entry.unchecked_into();
+        let Some(key) = pair.get(0).as_string() else {
+            continue;
+        };
+        let item = pair.get(1);
+        if let Some(text) = item.as_string() {
+            pairs.push((key, text));
+        } else if Array::is_array(&item) {
+            for element in Array::from(&item).iter() {
+                let text = element.as_string().ok_or_else(|| {
+                    Error::invalid_argument(name, format!("{key}: values must be strings"))
+                })?;
+                pairs.push((key.clone(), text));
+            }
+        } else if !item.is_undefined() {
+            return Err(Error::invalid_argument(
+                name,
+                format!("{key}: values must be strings, not {}", type_name(&item)),
+            ));
+        }
+    }
+    Ok(pairs)
+}

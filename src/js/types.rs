@@ -1,0 +1,196 @@
+//! TypeScript declarations of the objects the JS API takes and returns (appended to the
+//! generated `.d.ts`).
+
+use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen(typescript_custom_section)]
+const TYPES: &str = r#"
+/** Options of `new VerifyClient(options)`. */
+export interface VerifyClientOptions {
+  /** Plivo auth id (`MA…`, or a subaccount's `SA…`). */
+  authId: string;
+  /** Plivo auth token. Keep it server-side. */
+  authToken: string;
+  /** API origin; default `"https://api.plivo.com"` (point it at the sandbox for tests). */
+  baseUrl?: string;
+  /** Per attempt, in milliseconds (1–600000); default 10000. */
+  timeoutMs?: number;
+  /** Retries after the first attempt (0–10); default 2. Writes retry only on 429. */
+  maxRetries?: number;
+  /** Your own `fetch` (proxies, tracing, tests); default the global one. */
+  fetch?: typeof fetch;
+  /** Appended to the `User-Agent` `plivo-verify-wasm/<version>`. */
+  userAgent?: string;
+}
+
+/** How a code is delivered. */
+export type Channel = "sms" | "voice";
+
+/** Arguments of `createSession`. */
+export interface CreateSessionParams {
+  /** E.164 number, `+` optional, 7–15 digits. */
+  recipient: string;
+  /** Verify application; default the account's default application. */
+  appUuid?: string;
+  /** Default `"sms"`. */
+  channel?: Channel;
+  /** Absolute http(s) URL for status callbacks. */
+  url?: string;
+  /** Method of the status callbacks; default `"POST"`. */
+  method?: "GET" | "POST";
+  /** Language of the message, e.g. `"en"`, `"en_US"`. */
+  locale?: string;
+  /** Brand shown in the message. */
+  brandName?: string;
+  /** Android SMS Retriever hash, appended to the SMS. */
+  appHash?: string;
+  /** Digits in the code, 4–8. */
+  codeLength?: number;
+}
+
+/** Answer of `createSession`. */
+export interface CreateSessionResponse {
+  apiId: string | null;
+  message: string | null;
+  sessionUuid: string;
+}
+
+/** Answer of `validateSession`. */
+export interface ValidateSessionResponse {
+  apiId: string | null;
+  message: string | null;
+}
+
+/** A session's status (lower case; values Plivo may add pass through). */
+export type SessionStatus = "in-progress" | "verified" | "expired" | (string & {});
+
+/** One delivery attempt. */
+export interface AttemptDetail {
+  channel: Channel | (string & {}) | null;
+  attemptUuid: string | null;
+  /** Channel status, lower case (`"delivered"`, `"answer"`, …). */
+  status: string | null;
+  time: string | null;
+}
+
+/** What one attempt cost (decimal string). */
+export interface AttemptCharge {
+  attemptUuid: string | null;
+  channel: Channel | (string & {}) | null;
+  charge: string | null;
+}
+
+/** What a session cost (decimal strings). */
+export interface Charges {
+  totalCharge: string | null;
+  validationCharge: string | null;
+  attemptCharges: AttemptCharge[];
+}
+
+/** A Verify session. Any documented field may be `null` when Plivo leaves it out. */
+export interface Session {
+  /** Present on `getSession` answers. */
+  apiId?: string;
+  sessionUuid: string | null;
+  appUuid: string | null;
+  recipient: string | null;
+  /** The last channel used. */
+  channel: Channel | (string & {}) | null;
+  status: SessionStatus | null;
+  locale: string | null;
+  /** Number of attempts. */
+  count: number | null;
+  attemptDetails: AttemptDetail[];
+  charges: Charges | null;
+  createdAt: string | null;
+  updatedAt: string | null;
+  alias?: string;
+  requestorIp?: string;
+  destinationCountryIso2?: string;
+  destinationNetwork?: string;
+}
+
+/** Filters of `listSessions` / `sessions`. Times are UTC, `YYYY-MM-DD HH:MM[:ss[.uuuuuu]]`. */
+export interface ListSessionsFilter {
+  appUuid?: string;
+  status?: "in-progress" | "verified" | "expired";
+  recipient?: string;
+  /** A subaccount's auth id (`SA…`). */
+  subaccount?: string;
+  /** Page size, 1–20 (default 20). */
+  limit?: number;
+  offset?: number;
+  sessionTime?: string;
+  sessionTimeGt?: string;
+  sessionTimeGte?: string;
+  sessionTimeLt?: string;
+  sessionTimeLte?: string;
+  brandName?: string;
+  appHash?: string;
+}
+
+/** Pagination of a list answer. */
+export interface ListMeta {
+  limit: number | null;
+  offset: number | null;
+  /** Relative URL of the next page, `null` on the last. */
+  next: string | null;
+  /** Relative URL of the previous page, `null` on the first. */
+  previous: string | null;
+}
+
+/** Answer of `listSessions`. */
+export interface SessionList {
+  apiId: string | null;
+  meta: ListMeta;
+  sessions: Session[];
+}
+
+/** A status callback's documented fields. */
+export interface StatusCallback {
+  attemptSequence: number | null;
+  attemptUuid: string | null;
+  channel: Channel | (string & {}) | null;
+  channelErrorCode: string | null;
+  channelStatus: string | null;
+  recipient: string | null;
+  requestTime: string | null;
+  sessionStatus: SessionStatus | null;
+  sessionUuid: string;
+}
+
+/** Callback parameters: form fields or query parameters. */
+export type CallbackParams = URLSearchParams | Record<string, string | string[]> | string;
+
+/** Arguments of `verifyCallbackSignature` (V3). */
+export interface VerifyCallbackSignatureParams {
+  method: "GET" | "POST";
+  /** The URL Plivo called (with its own query, if any). */
+  url: string;
+  /** The callback's parameters (form body for POST, query for GET). */
+  params?: CallbackParams;
+  /** `X-Plivo-Signature-V3-Nonce`. */
+  nonce: string;
+  /** `X-Plivo-Signature-V3`. */
+  signature: string;
+  authToken: string;
+}
+
+/** Arguments of `verifyCallbackSignatureV2`. */
+export interface VerifyCallbackSignatureV2Params {
+  url: string;
+  /** `X-Plivo-Signature-V2-Nonce`. */
+  nonce: string;
+  /** `X-Plivo-Signature-V2`. */
+  signature: string;
+  authToken: string;
+}
+
+/** Options of `verifyCallbackRequest`. */
+export interface VerifyCallbackRequestOptions {
+  /** The public URL Plivo called, when a proxy rewrote `request.url`. */
+  url?: string;
+  /** Also accept a V2 signature (it does not sign the parameters). Default false. */
+  allowV2?: boolean;
+}
+"#;
