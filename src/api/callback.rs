@@ -42,7 +42,7 @@ pub fn parse_status_callback<K: AsRef<str>, V: AsRef<str>>(
             .find(|(k, _)| k.as_ref() == name)
             .map(|(_, v)| v.as_ref().to_owned())
     };
-    let lower = |name: &str| get(name).map(|v| v.to_lowercase());
+    let lower = |name: &str| get(name).map(|v| v.to_ascii_lowercase());
     let session_uuid = get("SessionUUID")
         .filter(|v| !v.is_empty())
         .ok_or_else(|| {

@@ -134,10 +134,10 @@ impl Error {
     }
 }
 
-/// `Retry-After` in seconds (fractions allowed) → milliseconds.
+/// `Retry-After` in whole seconds → milliseconds (an HTTP date is not used: `None`).
 pub fn parse_retry_after(value: &str) -> Option<u64> {
-    let secs: f64 = value.trim().parse().ok()?;
-    (secs.is_finite() && secs >= 0.0).then(|| (secs * 1000.0).round() as u64)
+    let secs: u64 = value.trim().parse().ok()?;
+    secs.checked_mul(1000)
 }
 
 impl fmt::Display for Error {
@@ -196,7 +196,8 @@ mod tests {
         let e = Error::from_status(502, None, None, Some("soon"));
         assert_eq!(e.message, "HTTP 502");
         assert_eq!(e.retry_after_ms, None);
-        assert_eq!(parse_retry_after("0.5"), Some(500));
+        assert_eq!(parse_retry_after(" 0 "), Some(0));
+        assert_eq!(parse_retry_after("0.5"), None);
         assert_eq!(parse_retry_after("-1"), None);
     }
 }

@@ -175,7 +175,7 @@ enum Loose {
 
 fn lower_case<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
     Ok(Option::<Loose>::deserialize(d)?.and_then(|v| match v {
-        Loose::Text(text) => Some(text.to_lowercase()),
+        Loose::Text(text) => Some(text.to_ascii_lowercase()),
         _ => None,
     }))
 }
@@ -196,11 +196,12 @@ fn lenient_count<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Erro
     }))
 }
 
+/// A decimal string; an integer is written out, a fractional number is dropped (turning a
+/// binary float back into a decimal could invent digits Plivo never sent).
 fn money<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
     Ok(Option::<Loose>::deserialize(d)?.and_then(|v| match v {
         Loose::Text(text) => Some(text),
         Loose::Unsigned(n) => Some(n.to_string()),
-        Loose::Float(f) if f.is_finite() => Some(f.to_string()),
         _ => None,
     }))
 }
@@ -290,7 +291,7 @@ mod tests {
     fn nulls_strings_for_numbers_and_numbers_for_money() {
         let s: Session = serde_json::from_str(
             r#"{"session_uuid": null, "count": "2", "status": 7, "attempt_details": null,
-                "charges": {"total_charge": 0.05, "attempt_charges": null},
+                "charges": {"total_charge": 1, "validation_charge": 0.05, "attempt_charges": null},
                 "alias": "a", "requestor_ip": "1.2.3.4", "destination_country_iso2": "US",
                 "destination_network": "X", "unknown_field": {"nested": true}}"#,
         )
@@ -302,7 +303,9 @@ mod tests {
             "a non-string status is dropped, not an error"
         );
         assert!(s.attempt_details.is_empty());
-        assert_eq!(s.charges.unwrap().total_charge.as_deref(), Some("0.05"));
+        let charges = s.charges.unwrap();
+        assert_eq!(charges.total_charge.as_deref(), Some("1"));
+        assert_eq!(charges.validation_charge, None);
         assert_eq!(s.requestor_ip.as_deref(), Some("1.2.3.4"));
         assert_eq!(
             serde_json::from_str::<Session>("{}").unwrap(),

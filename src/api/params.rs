@@ -86,7 +86,8 @@ pub fn optional_integer(
                 format!("an integer from {min} to {max}")
             };
             let got = match other {
-                Arg::Number(n) => format!("{n}"),
+                Arg::Number(n) if n.fract() == 0.0 && n.abs() < 1e15 => (n as i64).to_string(),
+                Arg::Number(_) => "a fraction or not a number".to_owned(),
                 other => other.type_name().to_owned(),
             };
             Err(Error::invalid_argument(
