@@ -31,6 +31,19 @@ pub struct Record {
     tries: u32,
     last_status: Option<u16>,
     last_error: Option<String>,
+    /// The last try exactly as sent, so a test can verify its signatures itself.
+    sent: Option<Sent>,
+}
+
+/// One signed request as it went out.
+#[derive(Debug, Clone, Serialize)]
+struct Sent {
+    /// With the parameters in the query for GET.
+    url: String,
+    /// The form body (POST).
+    body: Option<String>,
+    /// The four signature headers.
+    headers: BTreeMap<&'static str, String>,
 }
 
 /// Hands callbacks to background workers, one per session with pending callbacks.
@@ -91,6 +104,7 @@ impl Deliverer {
                         tries: 0,
                         last_status: None,
                         last_error: None,
+                        sent: None,
                     },
                 );
                 id
@@ -129,7 +143,7 @@ impl Deliverer {
             if attempt > 0 {
                 tokio::time::sleep(RETRY_DELAYS[attempt - 1]).await;
             }
-            let outcome = self.try_once(job).await;
+            let (outcome, sent) = self.try_once(job).await;
             let delivered = matches!(outcome, Ok(status) if (200..300).contains(&status));
             let final_try = delivered || attempt == RETRY_DELAYS.len();
             let status = job
@@ -153,6 +167,7 @@ impl Deliverer {
             }
             if let Some(record) = lock(&self.inner.log).records.get_mut(&id) {
                 record.tries += 1;
+                record.sent = Some(sent);
                 match outcome {
                     Ok(code) => {
                         record.last_status = Some(code);
@@ -172,8 +187,8 @@ impl Deliverer {
         }
     }
 
-    /// One signed request; the HTTP status, or why there was none.
-    async fn try_once(&self, job: &CallbackJob) -> Result<u16, String> {
+    /// One signed request: the HTTP status (or why there was none), and what was sent.
+    async fn try_once(&self, job: &CallbackJob) -> (Result<u16, String>, Sent) {
         let (nonce_v3, nonce_v2) = {
             let mut random = lock(&self.inner.random);
             (random.digits(20), random.digits(20))
@@ -182,32 +197,48 @@ impl Deliverer {
         let encoded = form_urlencoded::Serializer::new(String::new())
             .extend_pairs(&job.params)
             .finish();
-        let request = match job.method {
-            CallbackMethod::Post => self
-                .inner
-                .http
-                .post(&job.url)
-                .header("Content-Type", "application/x-www-form-urlencoded")
-                .body(encoded),
-            CallbackMethod::Get => {
-                let separator = if job.url.contains('?') { '&' } else { '?' };
-                self.inner
-                    .http
-                    .get(format!("{}{separator}{encoded}", job.url))
-            }
-        };
-        let response = request
-            .header(
+        let headers = BTreeMap::from([
+            (
                 "X-Plivo-Signature-V3",
                 sign_v3(token, job.method, &job.url, &job.params, &nonce_v3),
-            )
-            .header("X-Plivo-Signature-V3-Nonce", &nonce_v3)
-            .header("X-Plivo-Signature-V2", sign_v2(token, &job.url, &nonce_v2))
-            .header("X-Plivo-Signature-V2-Nonce", &nonce_v2)
+            ),
+            ("X-Plivo-Signature-V3-Nonce", nonce_v3),
+            ("X-Plivo-Signature-V2", sign_v2(token, &job.url, &nonce_v2)),
+            ("X-Plivo-Signature-V2-Nonce", nonce_v2),
+        ]);
+        let sent = match job.method {
+            CallbackMethod::Post => Sent {
+                url: job.url.clone(),
+                body: Some(encoded),
+                headers,
+            },
+            CallbackMethod::Get => {
+                let separator = if job.url.contains('?') { '&' } else { '?' };
+                Sent {
+                    url: format!("{}{separator}{encoded}", job.url),
+                    body: None,
+                    headers,
+                }
+            }
+        };
+        let mut request = match &sent.body {
+            Some(body) => self
+                .inner
+                .http
+                .post(&sent.url)
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .body(body.clone()),
+            None => self.inner.http.get(&sent.url),
+        };
+        for (name, value) in &sent.headers {
+            request = request.header(*name, value);
+        }
+        let outcome = request
             .send()
             .await
-            .map_err(|error| error.to_string())?;
-        Ok(response.status().as_u16())
+            .map(|response| response.status().as_u16())
+            .map_err(|error| error.to_string());
+        (outcome, sent)
     }
 
     /// The delivery log, newest first.

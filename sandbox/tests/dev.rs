@@ -269,7 +269,11 @@ async fn preflights_answer_204_with_the_cors_headers() {
                 .header("access-control-allow-headers")
                 .unwrap_or_default(),
         );
-        assert_eq!(headers, ["AUTHORIZATION", "CONTENT-TYPE"], "OPTIONS {path}");
+        assert_eq!(
+            headers,
+            ["AUTHORIZATION", "CONTENT-TYPE", "USER-AGENT"],
+            "OPTIONS {path}"
+        );
         assert_eq!(
             resp.header("access-control-expose-headers").as_deref(),
             Some("Retry-After"),

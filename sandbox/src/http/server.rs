@@ -131,7 +131,7 @@ fn preflight() -> Response<Body> {
     );
     headers.insert(
         header::ACCESS_CONTROL_ALLOW_HEADERS,
-        HeaderValue::from_static("Authorization, Content-Type"),
+        HeaderValue::from_static("Authorization, Content-Type, User-Agent"),
     );
     headers.insert(
         header::ACCESS_CONTROL_MAX_AGE,
