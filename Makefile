@@ -1,5 +1,5 @@
 # One entry point. `make demo` and `make test` set up everything they need first.
-.PHONY: setup test demo
+.PHONY: setup test demo build test-js
 
 setup:
 	@scripts/setup
@@ -9,3 +9,9 @@ test: setup
 
 demo: setup
 	@scripts/demo
+
+build: setup
+	@scripts/build
+
+test-js: build
+	@scripts/test-js

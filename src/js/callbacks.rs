@@ -100,7 +100,7 @@ pub fn parse_status_callback_js(
 pub fn verify_callback_request(
     #[wasm_bindgen(unchecked_param_type = "Request")] request: JsValue,
     #[wasm_bindgen(js_name = authToken, unchecked_param_type = "string")] auth_token: JsValue,
-    #[wasm_bindgen(unchecked_param_type = "VerifyCallbackRequestOptions | undefined")]
+    #[wasm_bindgen(unchecked_optional_param_type = "VerifyCallbackRequestOptions")]
     options: JsValue,
 ) -> Promise {
     let checked = (|| -> Result<(String, Option<String>, bool), Error> {

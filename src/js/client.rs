@@ -72,11 +72,23 @@ impl VerifyClient {
     /// `env` (a Worker's `env`), or of `process.env` when no object is given.
     #[wasm_bindgen(js_name = fromEnv)]
     pub fn from_env(
-        #[wasm_bindgen(unchecked_param_type = "Record<string, unknown>")] env: Option<JsValue>,
+        #[wasm_bindgen(unchecked_optional_param_type = "Record<string, unknown>")] env: Option<
+            JsValue,
+        >,
     ) -> Result<VerifyClient, JsValue> {
-        let env = env
-            .filter(|e| !e.is_undefined())
-            .unwrap_or_else(|| property(&property(&js_sys::global(), "process"), "env"));
+        let env = match env.filter(|e| !e.is_undefined()) {
+            Some(env) if env.is_object() && !js_sys::Array::is_array(&env) => env,
+            Some(other) => {
+                return Err(error::to_js(Error::invalid_argument(
+                    "env",
+                    format!(
+                        "must be an object (a Worker's env), not {}",
+                        convert::type_name(&other)
+                    ),
+                )))
+            }
+            None => property(&property(&js_sys::global(), "process"), "env"),
+        };
         let read = |name: &'static str| -> Result<Option<String>, Error> {
             match convert::arg(&property(&env, name)) {
                 Arg::Absent => Ok(None),
@@ -107,7 +119,20 @@ impl VerifyClient {
                     None => {}
                 }
             }
-            VerifyClient::build(&options)
+            // Name the variable the user set, not the option it became.
+            VerifyClient::build(&options).map_err(|mut e| {
+                let variable = match e.argument.as_deref() {
+                    Some("authId") => Some("PLIVO_AUTH_ID"),
+                    Some("authToken") => Some("PLIVO_AUTH_TOKEN"),
+                    Some("baseUrl") => Some("PLIVO_BASE_URL"),
+                    _ => None,
+                };
+                if let (Some(variable), Some(option)) = (variable, e.argument.take()) {
+                    e.message = e.message.replacen(&option, variable, 1);
+                    e.argument = Some(variable.to_owned());
+                }
+                e
+            })
         };
         build().map_err(error::to_js)
     }
@@ -146,7 +171,7 @@ impl VerifyClient {
     #[wasm_bindgen(js_name = listSessions, unchecked_return_type = "Promise<SessionList>")]
     pub fn list_sessions(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "ListSessionsFilter | undefined")] filter: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "ListSessionsFilter")] filter: JsValue,
     ) -> Promise {
         let client = self.inner.clone();
         let filter = convert::options("filter", &filter, true).and_then(ListFilter::from_options);
@@ -161,7 +186,7 @@ impl VerifyClient {
     #[wasm_bindgen(unchecked_return_type = "AsyncIterableIterator<Session>")]
     pub fn sessions(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "ListSessionsFilter | undefined")] filter: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "ListSessionsFilter")] filter: JsValue,
     ) -> JsValue {
         let filter = convert::options("filter", &filter, true).and_then(ListFilter::from_options);
         let pages = SessionIterator {

@@ -1,0 +1,281 @@
+// Wrong values for every argument of every function: each must throw (or reject with) a
+// VerifyError `invalid_argument` naming the argument, before anything is sent: the
+// client's fetch is never called and the sandbox logs no API request. Afterwards the
+// module still works.
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+import { ensureInstalled } from "./support/install.mjs";
+import { countingFetch, redact, secret, startSandbox } from "./support/sandbox.mjs";
+
+let api;
+let sandbox;
+let counted;
+let client;
+
+before(async () => {
+  ensureInstalled();
+  api = await import("plivo-verify-wasm");
+  sandbox = await startSandbox({ seed: 11 });
+  counted = countingFetch();
+  client = new api.VerifyClient(sandbox.options({ fetch: counted.fetch }));
+});
+after(async () => {
+  await sandbox?.stop();
+});
+
+const UUID = "8e712097-8090-4644-81e7-8f4265d8354e";
+const SECRET = secret("s3cret token with spaces");
+
+// Values of the wrong JS type, for any argument that wants a string.
+const NOT_STRINGS = [null, 42, 0, Number.NaN, true, false, {}, [], ["x"], () => "x", 10n, Symbol("s")];
+// For an argument that wants an integer.
+const NOT_INTEGERS = [null, "5", "", true, {}, [], [5], Number.NaN, Number.POSITIVE_INFINITY, 10n];
+// For an argument that wants an options object.
+const NOT_OBJECTS = [null, 42, "x", true, [], [{}], () => ({}), Symbol("o")];
+
+const show = (v) => {
+  if (typeof v === "string") return JSON.stringify(v.length > 24 ? `${v.slice(0, 24)}…` : v);
+  if (typeof v === "bigint") return `${v}n`;
+  if (typeof v === "function") return "function";
+  if (typeof v === "symbol") return "symbol";
+  if (v === undefined) return "undefined";
+  try {
+    return JSON.stringify(v);
+  } catch {
+    return String(v);
+  }
+};
+
+/** The table: [function, argument, wrong value, call]. */
+const cases = [];
+const add = (fn, argument, values, call) => {
+  for (const value of values) cases.push({ fn, argument, value, call: () => call(value) });
+};
+
+// --- new VerifyClient(options) -------------------------------------------------------
+const good = () => sandbox.options();
+const clientWith = (key, value) => new api.VerifyClient({ ...good(), [key]: value });
+const clientWithout = (key) => {
+  const options = good();
+  delete options[key];
+  return new api.VerifyClient(options);
+};
+add("new VerifyClient", "options", [undefined, ...NOT_OBJECTS], (v) => new api.VerifyClient(v));
+add("new VerifyClient", "authId", NOT_STRINGS, (v) => clientWith("authId", v));
+add("new VerifyClient", "authId", ["", "MA:XX", "MA XX", "a\nb", "x".repeat(300)], (v) => clientWith("authId", v));
+add("new VerifyClient", "authId", [undefined], () => clientWithout("authId"));
+add("new VerifyClient", "authToken", NOT_STRINGS, (v) => clientWith("authToken", v));
+add("new VerifyClient", "authToken", ["", SECRET, "tab\there"], (v) => clientWith("authToken", v));
+add("new VerifyClient", "authToken", [undefined], () => clientWithout("authToken"));
+add("new VerifyClient", "baseUrl", NOT_STRINGS, (v) => clientWith("baseUrl", v));
+add("new VerifyClient", "baseUrl", ["", "api.plivo.com", "ftp://api.plivo.com", "/v1", "https://", "javascript:alert(1)"], (v) => clientWith("baseUrl", v));
+add("new VerifyClient", "timeoutMs", [...NOT_INTEGERS, 0, -1, 1.5, 600_001], (v) => clientWith("timeoutMs", v));
+add("new VerifyClient", "maxRetries", [...NOT_INTEGERS, -1, 11, 0.5], (v) => clientWith("maxRetries", v));
+add("new VerifyClient", "fetch", [null, "fetch", 42, true, {}, []], (v) => clientWith("fetch", v));
+add("new VerifyClient", "userAgent", [...NOT_STRINGS, "", "  ", "a\nb"], (v) => clientWith("userAgent", v));
+add("new VerifyClient", "authTokn", ["typo"], (v) => clientWith("authTokn", v));
+
+// --- VerifyClient.fromEnv(env) ---------------------------------------------------------
+const env = () => ({ PLIVO_AUTH_ID: sandbox.authId, PLIVO_AUTH_TOKEN: sandbox.authToken, PLIVO_BASE_URL: sandbox.base });
+const envWith = (key, value) => api.VerifyClient.fromEnv({ ...env(), [key]: value });
+add("VerifyClient.fromEnv", "env", [42, "PLIVO_AUTH_ID=x", true, []], (v) => api.VerifyClient.fromEnv(v));
+add("VerifyClient.fromEnv", "PLIVO_AUTH_ID", [undefined, "", 42, null, {}], (v) => envWith("PLIVO_AUTH_ID", v));
+add("VerifyClient.fromEnv", "PLIVO_AUTH_ID", ["MA:XX"], (v) => envWith("PLIVO_AUTH_ID", v));
+add("VerifyClient.fromEnv", "PLIVO_AUTH_TOKEN", [undefined, "", 42, true, SECRET], (v) => envWith("PLIVO_AUTH_TOKEN", v));
+add("VerifyClient.fromEnv", "PLIVO_BASE_URL", [42, {}, "api.plivo.com", "ftp://x"], (v) => envWith("PLIVO_BASE_URL", v));
+
+// --- createSession(params) ---------------------------------------------------------------
+const create = (params) => client.createSession(params);
+const createWith = (key, value) => create({ recipient: "+14155550100", [key]: value });
+add("createSession", "params", [undefined, ...NOT_OBJECTS], create);
+add("createSession", "recipient", [undefined, ...NOT_STRINGS], (v) => create({ recipient: v }));
+add("createSession", "recipient", [14155550100, "", "abc", "+", "+123456", "+1234567890123456", "+1 415 555 0100", "++14155550100", "1415555010a", "+14155550100\n"], (v) => create({ recipient: v }));
+add("createSession", "appUuid", [...NOT_STRINGS, "", "nope", UUID.slice(0, 35), `${UUID}0`, "../../../etc/passwd-aaaaaaaaaaaaaaaaa", UUID.replace(/-/g, "_")], (v) => createWith("appUuid", v));
+add("createSession", "channel", [...NOT_STRINGS, "", "SMS", "Voice", "fax", "whatsapp"], (v) => createWith("channel", v));
+add("createSession", "url", [...NOT_STRINGS, "", "/relative", "example.com/cb", "ftp://x/y", "javascript:alert(1)", "https://", "https://a b/"], (v) => createWith("url", v));
+add("createSession", "method", [...NOT_STRINGS, "", "PUT", "get", "post", "DELETE"], (v) => createWith("method", v));
+add("createSession", "locale", [...NOT_STRINGS, "", "e", "en US", "en/US"], (v) => createWith("locale", v));
+add("createSession", "brandName", [...NOT_STRINGS, "", "   ", "x".repeat(65)], (v) => createWith("brandName", v));
+add("createSession", "appHash", [...NOT_STRINGS, "", " ", "y".repeat(65)], (v) => createWith("appHash", v));
+add("createSession", "codeLength", [...NOT_INTEGERS, 3, 9, 6.5, -6, 0], (v) => createWith("codeLength", v));
+add("createSession", "recipent", ["+14155550100"], (v) => createWith("recipent", v));
+add("createSession", "code_length", [6], (v) => createWith("code_length", v));
+
+// --- getSession(sessionUuid) ---------------------------------------------------------------
+const BAD_UUIDS = [
+  "",
+  "nope",
+  UUID.slice(0, 35),
+  `${UUID}/`,
+  `${UUID.slice(0, 35)}/`,
+  "../../../../../../../../../../../../x",
+  `${UUID.slice(0, 33)}%2F`,
+  UUID.replace(/-/g, ""),
+  UUID.toUpperCase().replace("E", "G"),
+  ` ${UUID.slice(1)}`,
+];
+add("getSession", "sessionUuid", [undefined, ...NOT_STRINGS, ...BAD_UUIDS], (v) => client.getSession(v));
+
+// --- validateSession(sessionUuid, otp) -----------------------------------------------------
+add("validateSession", "sessionUuid", [undefined, ...NOT_STRINGS, ...BAD_UUIDS], (v) => client.validateSession(v, "123456"));
+add("validateSession", "otp", [undefined, ...NOT_STRINGS, 123456, "", "123", "123456789", "12a4", " 1234", "1234 ", "１２３４", "12.4"], (v) => client.validateSession(UUID, v));
+
+// --- listSessions(filter) and sessions(filter) ----------------------------------------------
+const BAD_TIMES = [...NOT_STRINGS, "", "yesterday", "2021-03-21", "2021-03-21T11:47", "2021-02-29 11:47", "2021-03-21 24:00", "2021-03-21 11:60", "2021-03-21 11:47:30.1234567", "1969-12-31 23:59"];
+const filterCases = [
+  ["filter", [...NOT_OBJECTS], (v) => v],
+  ["appUuid", [...NOT_STRINGS, "", "nope"]],
+  ["status", [...NOT_STRINGS, "", "done", "Verified", "in progress"]],
+  ["recipient", [...NOT_STRINGS, "", "+1", "abc"]],
+  ["subaccount", [...NOT_STRINGS, "", "MAXXXXXXXXXXXXXXXXXX", "SA123"]],
+  ["limit", [...NOT_INTEGERS, 0, 21, 2.5, -1]],
+  ["offset", [...NOT_INTEGERS, -1, 1.5]],
+  ["sessionTime", BAD_TIMES],
+  ["sessionTimeGt", BAD_TIMES],
+  ["sessionTimeGte", BAD_TIMES],
+  ["sessionTimeLt", BAD_TIMES],
+  ["sessionTimeLte", BAD_TIMES],
+  ["brandName", [...NOT_STRINGS, "", " "]],
+  ["appHash", [...NOT_STRINGS, ""]],
+  ["sessionTimeGT", ["2021-03-21 11:47"]],
+  ["session_time__gt", ["2021-03-21 11:47"]],
+];
+for (const [argument, values, make = (v) => ({ [argument]: v })] of filterCases) {
+  add("listSessions", argument, values, (v) => client.listSessions(make(v)));
+  // sessions() hands the error out on the first next(), the way `for await` sees it.
+  add("sessions", argument, values, async (v) => {
+    for await (const _ of client.sessions(make(v))) {
+      throw new Error("sessions() yielded for a bad filter");
+    }
+  });
+}
+
+// --- verifyCallbackSignature(params), verifyCallbackSignatureV2(params) ----------------------
+const v3 = () => ({ method: "POST", url: "https://example.com/cb", params: { SessionUUID: UUID }, nonce: "12345", signature: "c2lnbmF0dXJl", authToken: "token" });
+const v3With = (key, value) => api.verifyCallbackSignature({ ...v3(), [key]: value });
+const v3Without = (key) => {
+  const params = v3();
+  delete params[key];
+  return api.verifyCallbackSignature(params);
+};
+add("verifyCallbackSignature", "params", [undefined, ...NOT_OBJECTS], (v) => api.verifyCallbackSignature(v));
+for (const key of ["method", "url", "nonce", "signature", "authToken"]) {
+  add("verifyCallbackSignature", key, [undefined], () => v3Without(key));
+  add("verifyCallbackSignature", key, [...NOT_STRINGS, ""], (v) => v3With(key, v));
+}
+add("verifyCallbackSignature", "method", ["PUT", "HEAD"], (v) => v3With("method", v));
+add("verifyCallbackSignature", "url", ["/cb", "example.com/cb", "ftp://x/cb"], (v) => v3With("url", v));
+add("verifyCallbackSignature", "params", [42, true, [["SessionUUID", UUID]], { SessionUUID: 42 }, { SessionUUID: null }, { SessionUUID: [1] }], (v) => v3With("params", v));
+add("verifyCallbackSignature", "authtoken", ["token"], (v) => v3With("authtoken", v));
+
+const v2 = () => ({ url: "https://example.com/cb", nonce: "12345", signature: "c2lnbmF0dXJl", authToken: "token" });
+const v2With = (key, value) => api.verifyCallbackSignatureV2({ ...v2(), [key]: value });
+add("verifyCallbackSignatureV2", "params", [undefined, ...NOT_OBJECTS], (v) => api.verifyCallbackSignatureV2(v));
+for (const key of ["url", "nonce", "signature", "authToken"]) {
+  add("verifyCallbackSignatureV2", key, [undefined, ...NOT_STRINGS, ""], (v) => v2With(key, v));
+}
+add("verifyCallbackSignatureV2", "url", ["/cb", "ftp://x/cb"], (v) => v2With("url", v));
+add("verifyCallbackSignatureV2", "method", ["POST"], (v) => v2With("method", v));
+
+// --- verifyCallbackRequest(request, authToken, options) ------------------------------------
+const callbackRequest = () =>
+  new Request("https://example.com/cb", {
+    method: "POST",
+    headers: { "content-type": "application/x-www-form-urlencoded", "x-plivo-signature-v3": "c2ln", "x-plivo-signature-v3-nonce": "1" },
+    body: `SessionUUID=${UUID}`,
+  });
+add("verifyCallbackRequest", "request", [undefined, null, 42, "https://example.com/cb", true, {}, [], new URL("https://example.com/cb")], (v) => api.verifyCallbackRequest(v, "token"));
+add("verifyCallbackRequest", "authToken", [undefined, ...NOT_STRINGS, "", "   "], (v) => api.verifyCallbackRequest(callbackRequest(), v));
+add("verifyCallbackRequest", "options", NOT_OBJECTS, (v) => api.verifyCallbackRequest(callbackRequest(), "token", v));
+add("verifyCallbackRequest", "url", [...NOT_STRINGS, "", "/cb", "ftp://x/cb"], (v) => api.verifyCallbackRequest(callbackRequest(), "token", { url: v }));
+add("verifyCallbackRequest", "allowV2", [null, "yes", "true", 1, 0, {}, []], (v) => api.verifyCallbackRequest(callbackRequest(), "token", { allowV2: v }));
+add("verifyCallbackRequest", "allowv2", [true], (v) => api.verifyCallbackRequest(callbackRequest(), "token", { allowv2: v }));
+
+// --- parseStatusCallback(params) -------------------------------------------------------------
+add("parseStatusCallback", "params", [undefined, null, 42, true, [], [["SessionUUID", UUID]], () => "x", 10n, "", "?", "Channel=sms", {}, { SessionUUID: "" }, { SessionUUID: 42 }, { SessionUUID: null }, { SessionUUID: [UUID, 1] }, new URLSearchParams("Channel=sms")], (v) => api.parseStatusCallback(v));
+
+const FUNCTIONS = [
+  "new VerifyClient",
+  "VerifyClient.fromEnv",
+  "createSession",
+  "getSession",
+  "validateSession",
+  "listSessions",
+  "sessions",
+  "verifyCallbackSignature",
+  "verifyCallbackSignatureV2",
+  "verifyCallbackRequest",
+  "parseStatusCallback",
+];
+
+test("the table covers every function", () => {
+  for (const fn of FUNCTIONS) assert.ok(cases.some((c) => c.fn === fn), `${fn} has no case`);
+  assert.ok(cases.length > 400, `${cases.length} cases`);
+});
+
+/** What went wrong with one case, or null. */
+async function check(c) {
+  let error = null;
+  try {
+    await c.call();
+  } catch (e) {
+    error = e;
+  }
+  const where = `${c.argument} = ${show(c.value)}`;
+  if (error === null) return `${where}: accepted`;
+  if (!(error instanceof api.VerifyError) || !(error instanceof Error)) {
+    return `${where}: threw ${error?.name ?? typeof error} (${error?.message}), not a VerifyError`;
+  }
+  if (error.code !== "invalid_argument" || error.argument !== c.argument) {
+    return `${where}: code ${error.code}, argument ${error.argument} (${error.message})`;
+  }
+  if (typeof error.message !== "string" || !error.message.includes(c.argument)) {
+    return `${where}: the message does not name the argument: ${error.message}`;
+  }
+  if (error.message.includes(SECRET) || error.message.includes(sandbox.authToken)) {
+    return `${where}: the message repeats a token`;
+  }
+  if (error.status !== undefined) return `${where}: has an HTTP status ${error.status}`;
+  return null;
+}
+
+let loggedBefore;
+let messagesBefore;
+
+test("before the table: the sandbox's log and outbox", async () => {
+  loggedBefore = await sandbox.settleLog();
+  messagesBefore = (await sandbox.dev.messages()).messages.length;
+  assert.equal(typeof loggedBefore, "number");
+});
+
+for (const fn of FUNCTIONS) {
+  const mine = cases.filter((c) => c.fn === fn);
+  const argumentsCovered = [...new Set(mine.map((c) => c.argument))];
+  test(`${fn}: ${mine.length} wrong values for ${argumentsCovered.length} argument(s), each invalid_argument naming it`, async () => {
+    const problems = [];
+    for (const c of mine) {
+      const problem = await check(c);
+      if (problem) problems.push(problem);
+    }
+    if (problems.length > 0) assert.fail(redact(`${problems.length} of ${mine.length} cases went wrong:\n  ${problems.join("\n  ")}`));
+  });
+}
+
+test("nothing of the table was sent", async () => {
+  assert.deepEqual(counted.calls, [], "the client's fetch was called");
+  assert.equal(await sandbox.settleLog(), loggedBefore, "the sandbox received API requests");
+  assert.equal((await sandbox.dev.messages()).messages.length, messagesBefore, "a code was sent");
+});
+
+test("the module still works after the whole table", async () => {
+  const { sessionUuid } = await client.createSession({ recipient: "+14155550100" });
+  const otp = await sandbox.dev.otp(sessionUuid);
+  await client.validateSession(sessionUuid, otp);
+  assert.equal((await client.getSession(sessionUuid)).status, "verified");
+  const { sessions } = await client.listSessions({ limit: 1 });
+  assert.equal(sessions[0].sessionUuid, sessionUuid);
+  assert.equal(counted.calls.length, 4);
+  assert.equal(api.parseStatusCallback({ SessionUUID: UUID }).sessionUuid, UUID);
+  assert.equal(api.verifyCallbackSignatureV2(v2()), false);
+  assert.equal(api.verifyCallbackSignature(v3()), false);
+});

@@ -1,0 +1,177 @@
+// The package in a browser: headless Chromium loads a page whose <script type="module">
+// imports "plivo-verify-wasm" (mapped, the way a CDN or bundler resolves it, to the
+// `browser` condition of the exports map: top-level await of init, the .wasm fetched next
+// to the module) and runs the flow against a sandbox (which answers CORS). The page posts
+// its results back to this file's server. Skipped only when no Chromium is installed
+// (CHROMIUM=path overrides /usr/bin/chromium).
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createServer } from "node:http";
+import { tmpdir } from "node:os";
+import { extname, join, normalize } from "node:path";
+import { after, before, test } from "node:test";
+import { ensureInstalled, INSTALLED, resolveExport } from "./support/install.mjs";
+import { redact, startSandbox } from "./support/sandbox.mjs";
+
+const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
+const TIMEOUT_MS = 45_000;
+const TYPES = { ".js": "text/javascript", ".wasm": "application/wasm", ".html": "text/html", ".json": "application/json" };
+
+let sandbox;
+let server;
+let origin;
+let entry;
+let report; // resolves with what the page posts to /result
+
+const page = () => `<!doctype html>
+<meta charset="utf-8">
+<title>plivo-verify-wasm in a browser</title>
+<script type="importmap">{ "imports": { "plivo-verify-wasm": "/pkg/${entry.slice(2)}" } }</script>
+<script type="module">
+const post = (result) => fetch("/result", { method: "POST", body: JSON.stringify(result) });
+const outcome = async (call) => {
+  try { await call(); return { ok: true }; }
+  catch (e) { return { ok: false, isVerifyError: e instanceof VerifyError, isError: e instanceof Error, name: e.name, code: e.code, status: e.status, argument: e.argument }; }
+};
+let VerifyClient, VerifyError;
+try {
+  ({ VerifyClient, VerifyError } = await import("plivo-verify-wasm"));
+  // The credentials come from the test's server, not the URL: no stack trace can show them.
+  const options = await (await fetch("/config")).json();
+  const base = options.baseUrl;
+  const client = new VerifyClient(options);
+  const created = await client.createSession({ recipient: "+14155550100" });
+  const { otp } = await (await fetch(base + "/__sandbox/sessions/" + created.sessionUuid + "/otp")).json();
+  await client.validateSession(created.sessionUuid, otp);
+  const session = await client.getSession(created.sessionUuid);
+  const list = await client.listSessions({ limit: 1 });
+  let iterated = 0;
+  for await (const s of client.sessions({ status: "verified" })) iterated++;
+  await post({
+    window: typeof window,
+    status: session.status,
+    sameUuid: session.sessionUuid === created.sessionUuid,
+    listed: list.sessions.map((s) => s.sessionUuid).includes(created.sessionUuid),
+    iterated,
+    notFound: await outcome(() => client.getSession("00000000-0000-4000-8000-000000000000")),
+    authentication: await outcome(() => new VerifyClient({ ...options, authToken: "wrong" }).getSession(created.sessionUuid)),
+    badInput: await outcome(() => client.validateSession(created.sessionUuid, 123456)),
+  });
+} catch (e) {
+  await post({ crashed: String(e && e.stack || e) });
+}
+</script>`;
+
+before(async () => {
+  if (!existsSync(CHROMIUM)) return;
+  ensureInstalled();
+  const manifest = JSON.parse(readFileSync(join(INSTALLED, "package.json"), "utf8"));
+  entry = resolveExport(manifest, ["browser", "import", "default"]);
+  sandbox = await startSandbox({ seed: 31 });
+  let deliver;
+  report = new Promise((resolve) => (deliver = resolve));
+  server = createServer((req, res) => {
+    const url = new URL(req.url, "http://x");
+    if (req.method === "POST" && url.pathname === "/result") {
+      let body = "";
+      req.on("data", (d) => (body += d));
+      req.on("end", () => {
+        deliver(JSON.parse(body));
+        res.writeHead(204).end();
+      });
+      return;
+    }
+    if (url.pathname === "/") {
+      res.writeHead(200, { "content-type": TYPES[".html"] }).end(page());
+      return;
+    }
+    if (url.pathname === "/config") {
+      res.writeHead(200, { "content-type": TYPES[".json"] }).end(JSON.stringify(sandbox.options()));
+      return;
+    }
+    if (url.pathname.startsWith("/pkg/")) {
+      const file = normalize(join(INSTALLED, url.pathname.slice(5)));
+      if (file.startsWith(INSTALLED) && existsSync(file)) {
+        res.writeHead(200, { "content-type": TYPES[extname(file)] ?? "application/octet-stream" }).end(readFileSync(file));
+        return;
+      }
+    }
+    res.writeHead(404).end();
+  });
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  origin = `http://127.0.0.1:${server.address().port}`;
+});
+after(async () => {
+  await sandbox?.stop();
+  await new Promise((resolve) => (server ? server.close(resolve) : resolve()));
+});
+
+test("in Chromium: the browser entry initialises itself and runs the flow", { skip: !existsSync(CHROMIUM) && `no ${CHROMIUM}` }, async () => {
+  assert.equal(entry, "./browser.js");
+  const profile = mkdtempSync(join(tmpdir(), "plivo-verify-chromium-"));
+  const chromium = spawn(
+    CHROMIUM,
+    [
+      "--headless=new",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-dev-shm-usage",
+      "--no-first-run",
+      "--no-default-browser-check",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      `--user-data-dir=${profile}`,
+      `${origin}/`,
+    ],
+    // Its own process group, so the helper processes end with it.
+    { stdio: ["ignore", "ignore", "pipe"], detached: true },
+  );
+  let stderr = "";
+  chromium.stderr.on("data", (d) => (stderr += d));
+  const exited = new Promise((resolve) => chromium.once("exit", resolve));
+  let timer;
+  try {
+    const result = await Promise.race([
+      report,
+      exited.then((code) => {
+        throw new Error(`chromium exited (${code}) before the page reported:\n${stderr.slice(-2000)}`);
+      }),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no report from the page within ${TIMEOUT_MS} ms`)), TIMEOUT_MS);
+      }),
+    ]);
+    if (result.crashed) assert.fail(`the page failed: ${redact(result.crashed)}`);
+    assert.equal(result.window, "object");
+    assert.equal(result.status, "verified");
+    assert.equal(result.sameUuid, true);
+    assert.equal(result.listed, true);
+    assert.equal(result.iterated, 1);
+    const error = (code, extra = {}) => ({ ok: false, isVerifyError: true, isError: true, name: "VerifyError", code, ...extra });
+    assert.deepEqual(result.notFound, error("not_found", { status: 404 }));
+    assert.deepEqual(result.authentication, error("authentication", { status: 401 }));
+    assert.deepEqual(result.badInput, error("invalid_argument", { argument: "otp" }));
+  } finally {
+    clearTimeout(timer);
+    const group = (signal) => {
+      try {
+        process.kill(-chromium.pid, signal);
+      } catch {
+        // already gone
+      }
+    };
+    if (chromium.exitCode === null && chromium.signalCode === null) {
+      group("SIGTERM");
+      const killer = setTimeout(() => group("SIGKILL"), 5_000);
+      await exited;
+      clearTimeout(killer);
+    }
+    group("SIGKILL");
+    try {
+      rmSync(profile, { recursive: true, force: true, maxRetries: 20, retryDelay: 100 });
+    } catch {
+      // A leftover temporary profile is not the package's failure.
+    }
+  }
+});

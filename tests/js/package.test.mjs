@@ -1,0 +1,570 @@
+// The built package as a user gets it: `npm pack` of pkg/ installed as
+// tests/js/node_modules/plivo-verify-wasm, imported by name (so Node picks the `node`
+// condition of its exports map), driven against a sandbox this file starts.
+import assert from "node:assert/strict";
+import { createServer } from "node:http";
+import { createServer as createNetServer } from "node:net";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { ensureInstalled, installedFiles, ROOT } from "./support/install.mjs";
+import { countingFetch, poll, redact, secret, startSandbox } from "./support/sandbox.mjs";
+
+const PUBLIC = [
+  "VerifyClient",
+  "VerifyError",
+  "parseStatusCallback",
+  "verifyCallbackRequest",
+  "verifyCallbackSignature",
+  "verifyCallbackSignatureV2",
+];
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+let api; // the package's namespace
+let sandbox;
+const secrets = []; // the auth token and every OTP read: no error may contain them
+const seenErrors = [];
+
+before(async () => {
+  ensureInstalled();
+  api = await import("plivo-verify-wasm");
+  sandbox = await startSandbox({ seed: 7, args: ["--list-rate-limit", "0"] });
+  secrets.push(sandbox.authToken);
+});
+after(async () => {
+  await sandbox?.stop();
+});
+
+/** Runs `call` (sync throw or rejection expected) and checks the VerifyError it gives. */
+async function failure(call, expected) {
+  let error;
+  try {
+    const value = call();
+    await value;
+    error = null;
+  } catch (e) {
+    error = e;
+  }
+  if (!error) assert.fail(`expected a VerifyError with code ${expected.code}, but the call succeeded`);
+  seenErrors.push(error);
+  // assert.fail with a redacted message: the values compared could hold a secret.
+  if (!(error instanceof api.VerifyError) || !(error instanceof Error) || error.name !== "VerifyError") {
+    assert.fail(redact(`not a VerifyError: ${error?.name}: ${error?.message}`));
+  }
+  for (const [key, value] of Object.entries(expected)) {
+    if (error[key] !== value) {
+      assert.fail(redact(`${key} is ${JSON.stringify(error[key])}, expected ${JSON.stringify(value)} (${error.code}: ${error.message})`));
+    }
+  }
+  return error;
+}
+
+function client(extra = {}) {
+  return new api.VerifyClient(sandbox.options(extra));
+}
+
+async function otpOf(uuid) {
+  const otp = await sandbox.dev.otp(uuid);
+  secrets.push(otp);
+  secret(wrongCode(otp));
+  return otp;
+}
+
+/** A valid code that is not `otp` (same length). */
+function wrongCode(otp) {
+  return [...otp].map((d) => String((Number(d) + 1) % 10)).join("");
+}
+
+/** `YYYY-MM-DD HH:MM` (UTC) of `date`, the format of the list time filters. */
+function sessionTime(date) {
+  return date.toISOString().slice(0, 16).replace("T", " ");
+}
+
+describe("the package as npm installs it", () => {
+  test("only the package's files are published", () => {
+    const files = installedFiles();
+    const expected = [
+      "browser.js",
+      "index.d.ts",
+      "node.js",
+      "package.json",
+      "plivo_verify_wasm.d.ts",
+      "plivo_verify_wasm.js",
+      "plivo_verify_wasm_bg.wasm",
+      "workerd.js",
+    ];
+    for (const name of expected) assert.ok(files.includes(name), `${name} is not published`);
+    const snippet = files.filter((f) => /^snippets\/plivo-verify-wasm-[0-9a-f]+\/src\/js\/verify_error\.js$/.test(f));
+    assert.equal(snippet.length, 1, `one VerifyError snippet expected in ${files}`);
+    const others = files.filter((f) => !expected.includes(f) && !snippet.includes(f));
+    assert.deepEqual(others.filter((f) => !/^(README|LICEN[CS]E)[^/]*$/i.test(f)), [], "unexpected published files");
+  });
+
+  test("package.json: ESM, the crate's version, an exports map for every runtime", () => {
+    const manifest = JSON.parse(readFileSync(join(ROOT, "tests/js/node_modules/plivo-verify-wasm/package.json"), "utf8"));
+    const cargo = readFileSync(join(ROOT, "Cargo.toml"), "utf8");
+    const version = cargo.split("[package]")[1].match(/^version\s*=\s*"([^"]+)"/m)[1];
+    assert.equal(manifest.name, "plivo-verify-wasm");
+    assert.equal(manifest.version, version);
+    assert.equal(manifest.type, "module");
+    assert.equal(manifest.types, "./index.d.ts");
+    assert.deepEqual(Object.entries(manifest.exports["."]), [
+      ["types", "./index.d.ts"],
+      ["workerd", "./workerd.js"],
+      ["node", "./node.js"],
+      ["browser", "./browser.js"],
+      ["default", "./browser.js"],
+    ]);
+    assert.deepEqual(manifest.exports["./raw"], { types: "./plivo_verify_wasm.d.ts", default: "./plivo_verify_wasm.js" });
+    assert.deepEqual([...manifest.sideEffects].sort(), ["./browser.js", "./node.js", "./workerd.js"]);
+    assert.equal(manifest.engines.node, ">=18");
+    assert.ok(manifest.license && manifest.description && manifest.repository);
+  });
+
+  test("the name resolves through the exports map (node condition)", () => {
+    const resolve = (specifier) => import.meta.resolve(specifier);
+    assert.match(resolve("plivo-verify-wasm"), /\/node_modules\/plivo-verify-wasm\/node\.js$/);
+    assert.match(resolve("plivo-verify-wasm/raw"), /\/node_modules\/plivo-verify-wasm\/plivo_verify_wasm\.js$/);
+    assert.match(resolve("plivo-verify-wasm/plivo_verify_wasm_bg.wasm"), /\/plivo_verify_wasm_bg\.wasm$/);
+    assert.match(resolve("plivo-verify-wasm/package.json"), /\/package\.json$/);
+    assert.throws(() => resolve("plivo-verify-wasm/node.js"), { code: "ERR_PACKAGE_PATH_NOT_EXPORTED" });
+  });
+
+  test("every public name is exported, and nothing internal", async () => {
+    for (const name of PUBLIC) assert.equal(typeof api[name], "function", `${name} is not exported`);
+    const names = Object.keys(api);
+    assert.deepEqual(names.filter((n) => n === "default" || n === "initSync" || n.startsWith("__")), []);
+    const raw = await import("plivo-verify-wasm/raw");
+    const rawPublic = Object.keys(raw).filter((n) => n !== "default" && n !== "initSync" && !n.startsWith("__"));
+    assert.deepEqual(names.sort(), [...rawPublic, "VerifyError"].sort());
+  });
+
+  test("importing it is all the set-up Node needs", async () => {
+    // No init() was called: the wasm module is ready at import.
+    const callback = api.parseStatusCallback("SessionUUID=8e712097-8090-4644-81e7-8f4265d8354e&ChannelStatus=Delivered");
+    assert.equal(callback.sessionUuid, "8e712097-8090-4644-81e7-8f4265d8354e");
+    assert.equal(callback.channelStatus, "delivered");
+    const session = await client().createSession({ recipient: "+14155550199" });
+    assert.match(session.sessionUuid, UUID);
+  });
+
+  test("VerifyError is an Error class, shared with the raw entry", async () => {
+    const { VerifyError } = api;
+    assert.equal(typeof VerifyError, "function");
+    assert.ok(VerifyError.prototype instanceof Error);
+    const made = new VerifyError("timeout", "the request timed out");
+    assert.ok(made instanceof Error && made instanceof VerifyError);
+    assert.equal(made.name, "VerifyError");
+    assert.equal(made.code, "timeout");
+    const raw = await import("plivo-verify-wasm/raw");
+    // The raw entry is the same module instance: already initialised, same error class.
+    assert.throws(() => new raw.VerifyClient({}), (e) => e instanceof VerifyError && e.code === "invalid_argument");
+    const thrown = await failure(() => new api.VerifyClient({ authId: "MA1" }), {
+      code: "invalid_argument",
+      argument: "authToken",
+    });
+    assert.ok(thrown.stack.includes("VerifyError"));
+  });
+
+  test("VerifyClient.fromEnv reads a given env object, else process.env", async () => {
+    const unknown = "8e712097-8090-4644-81e7-8f4265d8354e";
+    const env = { PLIVO_AUTH_ID: sandbox.authId, PLIVO_AUTH_TOKEN: sandbox.authToken, PLIVO_BASE_URL: sandbox.base };
+    await failure(() => api.VerifyClient.fromEnv(env).getSession(unknown), { code: "not_found", status: 404 });
+    const saved = { ...process.env };
+    try {
+      Object.assign(process.env, env);
+      await failure(() => api.VerifyClient.fromEnv().getSession(unknown), { code: "not_found", status: 404 });
+    } finally {
+      for (const key of Object.keys(env)) {
+        if (key in saved) process.env[key] = saved[key];
+        else delete process.env[key];
+      }
+    }
+  });
+});
+
+describe("the whole flow against the sandbox", () => {
+  const created = []; // sessions of the list tests
+  const brand = "PageTest";
+
+  test("create, read the code, validate, and get shows verified", async () => {
+    const counted = countingFetch();
+    const verify = client({ fetch: counted.fetch, userAgent: "package-test/1" });
+    const answer = await verify.createSession({ recipient: "+14155550100", brandName: "Acme", codeLength: 6 });
+    assert.match(answer.sessionUuid, UUID);
+    assert.equal(typeof answer.apiId, "string");
+    assert.equal(answer.message, "Session initiated");
+    const { sessionUuid } = answer;
+
+    const before = await verify.getSession(sessionUuid);
+    assert.equal(before.status, "in-progress");
+
+    const otp = await otpOf(sessionUuid);
+    assert.equal(otp.length, 6);
+    const { messages } = await sandbox.dev.messages(`?recipient=${encodeURIComponent("+14155550100")}&limit=1`);
+    assert.ok(messages[0].text.includes("Acme"), "the brand name reached the message");
+
+    const validated = await verify.validateSession(sessionUuid, otp);
+    assert.equal(typeof validated.message, "string");
+
+    const session = await verify.getSession(sessionUuid);
+    assert.equal(session.status, "verified");
+    assert.equal(session.sessionUuid, sessionUuid);
+    assert.equal(session.recipient, "14155550100");
+    assert.equal(session.channel, "sms");
+    assert.equal(session.count, 1);
+    assert.equal(typeof session.apiId, "string");
+    assert.equal(session.locale, "en");
+    assert.match(session.createdAt, /^\d{4}-\d\d-\d\dT/);
+    assert.match(session.updatedAt, /^\d{4}-\d\d-\d\dT/);
+    assert.equal(session.attemptDetails.length, 1);
+    const [attempt] = session.attemptDetails;
+    assert.match(attempt.attemptUuid, UUID);
+    assert.equal(attempt.channel, "sms");
+    assert.equal(typeof attempt.status, "string");
+    assert.match(session.charges.totalCharge, /^\d+\.\d+$/);
+    assert.match(session.charges.validationCharge, /^\d+\.\d+$/);
+    assert.equal(session.charges.attemptCharges[0].attemptUuid, attempt.attemptUuid);
+    assert.match(session.charges.attemptCharges[0].charge, /^\d+\.\d{5}$/);
+
+    // The same code again: Plivo's 400, with its message.
+    await failure(() => verify.validateSession(sessionUuid, otp), {
+      code: "bad_request",
+      status: 400,
+      message: "session already validated",
+    });
+
+    // What went on the wire: the documented routes, with the trailing slash.
+    const base = `${sandbox.base}/v1/Account/${sandbox.authId}/Verify/Session/`;
+    assert.deepEqual(
+      counted.calls.map((c) => `${c.method} ${c.url.replace(base, "")}`),
+      ["POST ", `GET ${sessionUuid}/`, `POST ${sessionUuid}/`, `GET ${sessionUuid}/`, `POST ${sessionUuid}/`],
+    );
+  });
+
+  test("a wrong code is refused and the session stays open", async () => {
+    const verify = client();
+    const { sessionUuid } = await verify.createSession({ recipient: "+447700900123" });
+    const otp = await otpOf(sessionUuid);
+    await failure(() => verify.validateSession(sessionUuid, wrongCode(otp)), {
+      code: "bad_request",
+      status: 400,
+      message: "invalid OTP",
+    });
+    assert.equal((await verify.getSession(sessionUuid)).status, "in-progress");
+    await verify.validateSession(sessionUuid, otp);
+    assert.equal((await verify.getSession(sessionUuid)).status, "verified");
+  });
+
+  test("voice, locale, code length and a re-send", async () => {
+    const verify = client();
+    const first = await verify.createSession({
+      recipient: "919876543210",
+      channel: "voice",
+      locale: "en_US",
+      codeLength: 4,
+      appHash: "FA+9qCX9VSu",
+    });
+    const otp = await otpOf(first.sessionUuid);
+    assert.equal(otp.length, 4);
+    let session = await verify.getSession(first.sessionUuid);
+    assert.equal(session.channel, "voice");
+    assert.equal(session.locale, "en_US");
+    // A second create for the same recipient re-sends on the open session.
+    const again = await verify.createSession({ recipient: "+919876543210", channel: "sms" });
+    assert.equal(again.sessionUuid, first.sessionUuid);
+    session = await verify.getSession(first.sessionUuid);
+    assert.equal(session.count, 2);
+    assert.equal(session.channel, "sms");
+    assert.deepEqual(session.attemptDetails.map((a) => a.channel).sort(), ["sms", "voice"]);
+  });
+
+  test("listSessions: filters and pagination", async () => {
+    const counted = countingFetch();
+    const verify = client({ fetch: counted.fetch });
+    for (let i = 0; i < 5; i++) {
+      const { sessionUuid } = await verify.createSession({ recipient: `+1415555020${i}`, brandName: brand });
+      created.push(sessionUuid);
+    }
+    const pages = [];
+    for (const offset of [0, 2, 4]) pages.push(await verify.listSessions({ brandName: brand, limit: 2, offset }));
+    assert.deepEqual(pages.map((p) => p.sessions.length), [2, 2, 1]);
+    assert.deepEqual(pages.map((p) => [p.meta.limit, p.meta.offset]), [[2, 0], [2, 2], [2, 4]]);
+    assert.equal(typeof pages[0].meta.next, "string");
+    assert.equal(pages[0].meta.previous, null);
+    assert.equal(typeof pages[1].meta.previous, "string");
+    assert.equal(pages[2].meta.next, null);
+    assert.equal(typeof pages[0].apiId, "string");
+    const listed = pages.flatMap((p) => p.sessions.map((s) => s.sessionUuid));
+    assert.deepEqual([...listed].sort(), [...created].sort());
+    // Newest first.
+    assert.deepEqual(listed, [...created].reverse());
+
+    const byRecipient = await verify.listSessions({ recipient: "+14155550203" });
+    assert.deepEqual(byRecipient.sessions.map((s) => s.sessionUuid), [created[3]]);
+    const verified = await verify.listSessions({ status: "verified" });
+    assert.ok(verified.sessions.length >= 2);
+    assert.ok(verified.sessions.every((s) => s.status === "verified"));
+    const hourAgo = sessionTime(new Date(Date.now() - 3600_000));
+    const recent = await verify.listSessions({ brandName: brand, sessionTimeGt: hourAgo, sessionTimeLte: "2999-12-31 23:59" });
+    assert.equal(recent.sessions.length, 5);
+    const old = await verify.listSessions({ sessionTimeLt: "2001-01-01 00:00" });
+    assert.deepEqual(old.sessions, []);
+    const none = await verify.listSessions({ appUuid: "8e712097-8090-4644-81e7-8f4265d8354e" });
+    assert.deepEqual(none.sessions, []);
+    const everything = await verify.listSessions();
+    assert.ok(everything.sessions.length >= 5);
+
+    // Lists are GETs with the filters in the query, by their exact wire names.
+    const lists = counted.calls.filter((c) => c.method === "GET");
+    assert.ok(lists.some((c) => c.url.includes(`session_time__gt=${encodeURIComponent(hourAgo).replace(/%20/g, "+")}`)
+      || c.url.includes(`session_time__gt=${encodeURIComponent(hourAgo)}`)), "session_time__gt in the query");
+    assert.ok(lists.some((c) => /[?&]brand_name=PageTest(&|$)/.test(c.url)));
+  });
+
+  test("for await over sessions() reads every page", async () => {
+    const counted = countingFetch();
+    const verify = client({ fetch: counted.fetch });
+    const seen = [];
+    for await (const session of verify.sessions({ brandName: brand, limit: 2 })) {
+      assert.match(session.sessionUuid, UUID);
+      seen.push(session.sessionUuid);
+    }
+    assert.deepEqual(seen, [...created].reverse());
+    assert.equal(counted.calls.length, 3, "three pages of 2, 2 and 1");
+  });
+
+  test("sessions() waits out a 429 and goes on", async () => {
+    const counted = countingFetch();
+    // No transport retries: the iterator itself must wait out the 429 (Retry-After: 1).
+    const verify = client({ fetch: counted.fetch, maxRetries: 0 });
+    const seen = [];
+    for await (const session of verify.sessions({ brandName: brand, limit: 2 })) {
+      seen.push(session.sessionUuid);
+      if (seen.length === 2) await sandbox.dev.faults({ next: ["429"] });
+    }
+    assert.deepEqual(seen, [...created].reverse());
+    assert.equal(counted.calls.length, 4, "three pages and one refused request");
+  });
+
+  test("sessions(): break stops it, and it can be started again", async () => {
+    const verify = client();
+    for await (const session of verify.sessions({ brandName: brand, limit: 2 })) {
+      assert.equal(session.sessionUuid, created.at(-1));
+      break;
+    }
+    let count = 0;
+    for await (const _ of verify.sessions({ brandName: brand })) count++;
+    assert.equal(count, 5);
+  });
+});
+
+describe("errors", () => {
+  const unknown = "00000000-0000-4000-8000-000000000000";
+
+  test("a wrong auth token: authentication (401)", async () => {
+    const wrong = secret(`wrong-${sandbox.authToken.slice(4)}x`);
+    secrets.push(wrong);
+    const error = await failure(() => client({ authToken: wrong }).getSession(unknown), {
+      code: "authentication",
+      status: 401,
+    });
+    assert.equal(typeof error.apiId, "string");
+  });
+
+  test("an unknown session: not_found (404)", async () => {
+    const verify = client();
+    const error = await failure(() => verify.getSession(unknown), { code: "not_found", status: 404 });
+    assert.equal(typeof error.apiId, "string");
+    await failure(() => verify.validateSession(unknown, "123456"), { code: "not_found", status: 404 });
+  });
+
+  test("503s: reads retry up to maxRetries, then server_error", async () => {
+    const counted = countingFetch();
+    const verify = client({ fetch: counted.fetch, maxRetries: 2 });
+    await sandbox.dev.faults({ next: ["503", "503", "503"] });
+    await failure(() => verify.listSessions({ limit: 1 }), { code: "server_error", status: 503 });
+    assert.equal(counted.calls.length, 3, "one attempt and two retries");
+    // Two 503s, then the answer: the retries hide them.
+    await sandbox.dev.faults({ next: ["503", "503"] });
+    const { sessions } = await verify.listSessions({ limit: 1 });
+    assert.equal(sessions.length, 1);
+    assert.equal(counted.calls.length, 6);
+  });
+
+  test("a 503 on create is not retried (the first attempt may have done it)", async () => {
+    const counted = countingFetch();
+    const verify = client({ fetch: counted.fetch, maxRetries: 2 });
+    await sandbox.dev.faults({ next: ["503", "503"] });
+    await failure(() => verify.createSession({ recipient: "+33612345678" }), { code: "server_error", status: 503 });
+    assert.equal(counted.calls.length, 1);
+    await sandbox.dev.clearFaults();
+    const sent = await sandbox.dev.messages(`?recipient=${encodeURIComponent("+33612345678")}`);
+    assert.deepEqual(sent.messages, [], "the faulted create sent nothing");
+  });
+
+  test("429 with Retry-After: rate_limited with retryAfterMs; writes retry a 429", async () => {
+    const counted = countingFetch();
+    const noRetry = client({ fetch: counted.fetch, maxRetries: 0 });
+    await sandbox.dev.faults({ next: ["429"] });
+    const error = await failure(() => noRetry.listSessions({ limit: 1 }), { code: "rate_limited", status: 429 });
+    assert.equal(error.retryAfterMs, 1000);
+    // A refused create did nothing, so it is retried after Retry-After.
+    const retrying = client({ fetch: counted.fetch, maxRetries: 1 });
+    await sandbox.dev.faults({ next: ["429"] });
+    const { sessionUuid } = await retrying.createSession({ recipient: "+4915112345678" });
+    assert.match(sessionUuid, UUID);
+    assert.equal(counted.calls.length, 3);
+  });
+
+  test("no answer in time: timeout", async () => {
+    const verify = client({ timeoutMs: 100, maxRetries: 0 });
+    await sandbox.dev.faults({ spec: "delay=1500ms" });
+    try {
+      await failure(() => verify.getSession(unknown), { code: "timeout" });
+    } finally {
+      await sandbox.dev.clearFaults();
+    }
+  });
+
+  test("nobody listening: network, and reads retry it", async () => {
+    const port = await new Promise((resolve) => {
+      const server = createNetServer().listen(0, "127.0.0.1", () => {
+        const { port } = server.address();
+        server.close(() => resolve(port));
+      });
+    });
+    const counted = countingFetch();
+    const verify = new api.VerifyClient({
+      authId: sandbox.authId,
+      authToken: sandbox.authToken,
+      baseUrl: `http://127.0.0.1:${port}`,
+      maxRetries: 1,
+      fetch: counted.fetch,
+    });
+    await failure(() => verify.getSession(unknown), { code: "network" });
+    assert.equal(counted.calls.length, 2);
+    await failure(() => verify.createSession({ recipient: "+14155550123" }), { code: "network" });
+    assert.equal(counted.calls.length, 3, "a create is not retried after a network error");
+  });
+
+  test("an answer that is not JSON: invalid_response", async () => {
+    const verify = client({ fetch: async () => new Response("<html>oops</html>", { status: 200 }) });
+    await failure(() => verify.getSession(unknown), { code: "invalid_response", status: 200 });
+    const badGateway = client({ fetch: async () => new Response("oops", { status: 502 }), maxRetries: 0 });
+    await failure(() => badGateway.getSession(unknown), { code: "server_error", status: 502 });
+  });
+});
+
+describe("status callbacks", () => {
+  let server;
+  const received = [];
+  let port;
+
+  before(async () => {
+    server = createServer((req, res) => {
+      let body = "";
+      req.setEncoding("utf8");
+      req.on("data", (chunk) => (body += chunk));
+      req.on("end", () => {
+        received.push({ method: req.method, path: req.url, headers: req.headers, body });
+        res.writeHead(200).end("ok");
+      });
+    });
+    await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+    port = server.address().port;
+  });
+  after(() => new Promise((resolve) => server.close(resolve)));
+
+  /** Creates a session with a callback URL and waits for its first callback. */
+  async function firstCallback(method, recipient) {
+    const url = `http://127.0.0.1:${port}/cb/${method.toLowerCase()}?tenant=acme`;
+    const { sessionUuid } = await client().createSession({ recipient, url, method });
+    const callback = await poll(() => received.find((r) => r.method === method && (r.body + r.path).includes(sessionUuid)), {
+      tries: 200,
+      what: `a ${method} callback from the sandbox`,
+    });
+    return { sessionUuid, callback, url: `http://127.0.0.1:${port}${callback.path}` };
+  }
+
+  /** The received callback as the fetch `Request` a worker or server would see. */
+  const asRequest = (c, url, headers = c.headers, body = c.body) =>
+    new Request(url, {
+      method: c.method,
+      headers: Object.entries(headers).filter(([k]) => k.startsWith("x-plivo-") || k === "content-type"),
+      body: c.method === "POST" ? body : undefined,
+    });
+
+  test("a POST callback: verifyCallbackRequest, verifyCallbackSignature(V2), parseStatusCallback", async () => {
+    const { sessionUuid, callback, url } = await firstCallback("POST", "+14155550300");
+    const token = sandbox.authToken;
+    const request = asRequest(callback, url);
+    const fields = await api.verifyCallbackRequest(request, token);
+    assert.equal(fields.sessionUuid, sessionUuid);
+    assert.equal(fields.channel, "sms");
+    assert.equal(fields.attemptSequence, 1);
+    assert.equal(fields.recipient.replace("+", ""), "14155550300");
+    assert.equal(fields.sessionStatus, "in-progress");
+    assert.equal(typeof fields.channelStatus, "string");
+    assert.equal(typeof fields.requestTime, "string");
+    // The body can still be read: the verifier read a clone.
+    assert.equal(await request.text(), callback.body);
+    assert.deepEqual(api.parseStatusCallback(new URLSearchParams(callback.body)), fields);
+    assert.deepEqual(api.parseStatusCallback(callback.body), fields);
+    assert.deepEqual(api.parseStatusCallback(Object.fromEntries(new URLSearchParams(callback.body))), fields);
+
+    const h = callback.headers;
+    const v3 = { method: "POST", url, params: callback.body, nonce: h["x-plivo-signature-v3-nonce"], signature: h["x-plivo-signature-v3"], authToken: token };
+    assert.equal(api.verifyCallbackSignature(v3), true);
+    assert.equal(api.verifyCallbackSignature({ ...v3, params: new URLSearchParams(callback.body) }), true);
+    const tampered = callback.body.replace(/SessionStatus=[^&]*/, "SessionStatus=verified");
+    assert.notEqual(tampered, callback.body);
+    assert.equal(api.verifyCallbackSignature({ ...v3, params: tampered }), false);
+    assert.equal(api.verifyCallbackSignature({ ...v3, authToken: `${token}x` }), false);
+    assert.equal(api.verifyCallbackSignature({ ...v3, url: url.replace("tenant=acme", "tenant=evil") }), false);
+    const v2 = { url, nonce: h["x-plivo-signature-v2-nonce"], signature: h["x-plivo-signature-v2"], authToken: token };
+    assert.equal(api.verifyCallbackSignatureV2(v2), true);
+    assert.equal(api.verifyCallbackSignatureV2({ ...v2, nonce: `${v2.nonce}1` }), false);
+
+    // Tampered body, wrong token, no signature: invalid_signature.
+    await failure(() => api.verifyCallbackRequest(asRequest(callback, url, h, tampered), token), { code: "invalid_signature" });
+    await failure(() => api.verifyCallbackRequest(asRequest(callback, url), `${token}x`), { code: "invalid_signature" });
+    const v2Only = Object.fromEntries(Object.entries(h).filter(([k]) => !k.startsWith("x-plivo-signature-v3")));
+    await failure(() => api.verifyCallbackRequest(asRequest(callback, url, v2Only), token), { code: "invalid_signature" });
+    const viaV2 = await api.verifyCallbackRequest(asRequest(callback, url, v2Only), token, { allowV2: true });
+    assert.equal(viaV2.sessionUuid, sessionUuid);
+    // A proxy rewrote the URL: pass the public one.
+    const proxied = asRequest(callback, `http://internal.example:8080/hooks?x=1`);
+    await failure(() => api.verifyCallbackRequest(proxied, token), { code: "invalid_signature" });
+    assert.equal((await api.verifyCallbackRequest(proxied, token, { url })).sessionUuid, sessionUuid);
+  });
+
+  test("a GET callback: the parameters are in the query", async () => {
+    const { sessionUuid, callback, url } = await firstCallback("GET", "+14155550301");
+    assert.equal(callback.body, "");
+    const fields = await api.verifyCallbackRequest(asRequest(callback, url), sandbox.authToken);
+    assert.equal(fields.sessionUuid, sessionUuid);
+    const query = new URL(url).searchParams;
+    query.delete("tenant");
+    const h = callback.headers;
+    assert.equal(
+      api.verifyCallbackSignature({ method: "GET", url, params: query, nonce: h["x-plivo-signature-v3-nonce"], signature: h["x-plivo-signature-v3"], authToken: sandbox.authToken }),
+      true,
+    );
+    const forged = url.replace(/SessionStatus=[^&]*/, "SessionStatus=verified");
+    await failure(() => api.verifyCallbackRequest(asRequest(callback, forged), sandbox.authToken), { code: "invalid_signature" });
+  });
+});
+
+test("no error message carries the auth token or a code", () => {
+  assert.ok(seenErrors.length >= 20, `only ${seenErrors.length} errors were checked`);
+  assert.ok(secrets.length >= 4);
+  const [token, ...others] = secrets; // the sandbox's token, then codes and a wrong token
+  for (const error of seenErrors) {
+    // Messages are not printed here: they could hold the very secret being checked.
+    assert.ok(!`${error.message}\n${error.stack}\n${JSON.stringify(error)}`.includes(token), `a ${error.code} error contains the auth token`);
+    for (const secret of others) {
+      assert.ok(!String(error.message).includes(secret), `a ${error.code} error message contains a secret`);
+    }
+  }
+});
