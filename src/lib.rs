@@ -11,6 +11,8 @@
 //!   answers' typed models, the error type with its stable codes, the retry policy, and
 //!   status callbacks with their V3/V2 signatures (shared with the project's sandbox).
 //!
+//! - [`proxy`]: the edge proxy's decisions (routes, CORS, guards, proofs, callbacks), plain
+//!   Rust behind small traits for Plivo and the limits' store.
 //! - [`js`]: the wasm-bindgen face: `VerifyClient`, the callback functions, `VerifyError`,
 //!   and the TypeScript declarations.
 //! - [`transport`]: the one place that calls `fetch`: timeouts, retries, reading answers.
@@ -18,4 +20,5 @@
 
 pub mod api;
 pub mod js;
+pub mod proxy;
 pub mod transport;

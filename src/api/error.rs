@@ -29,6 +29,10 @@ pub enum ErrorCode {
     InvalidSignature,
     /// Any other 4xx (Plivo answers 400 to a wrong or expired code, for instance).
     BadRequest,
+    /// A proof of verification that this proxy did not sign (or was altered).
+    InvalidProof,
+    /// A proof of verification past its expiry.
+    ExpiredProof,
 }
 
 impl ErrorCode {
@@ -47,6 +51,8 @@ impl ErrorCode {
             ErrorCode::InvalidResponse => "invalid_response",
             ErrorCode::InvalidSignature => "invalid_signature",
             ErrorCode::BadRequest => "bad_request",
+            ErrorCode::InvalidProof => "invalid_proof",
+            ErrorCode::ExpiredProof => "expired_proof",
         }
     }
 

@@ -6,11 +6,13 @@
 //! - [`request`]: requests as data (method, URL, body), built byte for byte.
 //! - [`model`]: the answers' objects (lenient on the wire, camelCase for JS).
 //! - [`error`]: the one error type with its stable codes.
+//! - [`json`]: writing small JSON documents (parsing is the JS engine's job).
 //! - [`retry`]: which failures are retried, and after how long.
 //! - [`signature`] and [`callback`]: status callbacks, their signatures and their fields.
 
 pub mod callback;
 pub mod error;
+pub mod json;
 pub mod model;
 pub mod options;
 pub mod params;

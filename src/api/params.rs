@@ -16,6 +16,10 @@ pub enum Arg {
     Number(f64),
     /// A boolean.
     Bool(bool),
+    /// An array.
+    List(Vec<Arg>),
+    /// A plain object: its own keys in order.
+    Map(Vec<(String, Arg)>),
     /// Anything else, by its JS type name: `"null"`, `"boolean"`, `"object"`, …
     Other(&'static str),
 }
@@ -28,6 +32,8 @@ impl Arg {
             Arg::Text(_) => "string",
             Arg::Number(_) => "number",
             Arg::Bool(_) => "boolean",
+            Arg::List(_) => "array",
+            Arg::Map(_) => "object",
             Arg::Other(name) => name,
         }
     }

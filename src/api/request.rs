@@ -4,6 +4,7 @@
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
 
+use super::json::Json;
 use super::options::{BodyValue, CreateSessionParams, ListFilter};
 
 /// The HTTP methods the API uses.
@@ -148,37 +149,17 @@ fn encode_path_segment(segment: &str) -> String {
 
 /// A flat JSON object, keys in the order given.
 fn json_object(fields: &[(&'static str, BodyValue)]) -> String {
-    let mut out = String::from("{");
-    for (i, (key, value)) in fields.iter().enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        json_string(&mut out, key);
-        out.push(':');
-        match value {
-            BodyValue::Text(text) => json_string(&mut out, text),
-            BodyValue::Integer(n) => out.push_str(&n.to_string()),
-        }
-    }
-    out.push('}');
-    out
-}
-
-/// Appends `text` as a JSON string (RFC 8259 escapes).
-fn json_string(out: &mut String, text: &str) {
-    out.push('"');
-    for c in text.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if u32::from(c) < 0x20 => out.push_str(&format!("\\u{:04x}", u32::from(c))),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
+    let fields = fields
+        .iter()
+        .map(|(key, value)| {
+            let value = match value {
+                BodyValue::Text(text) => Json::str(text.as_str()),
+                BodyValue::Integer(n) => Json::Int(*n),
+            };
+            (*key, value)
+        })
+        .collect();
+    Json::Object(fields).render()
 }
 
 #[cfg(test)]

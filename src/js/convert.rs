@@ -11,6 +11,32 @@ use crate::api::params::Arg;
 
 /// What JavaScript passed, for `api`'s rules.
 pub fn arg(value: &JsValue) -> Arg {
+    arg_at_depth(value, 0)
+}
+
+/// Arrays and plain objects are read three levels deep; deeper ones stay opaque.
+fn arg_at_depth(value: &JsValue, depth: u8) -> Arg {
+    if depth < 3 && Array::is_array(value) {
+        return Arg::List(
+            Array::from(value)
+                .iter()
+                .map(|v| arg_at_depth(&v, depth + 1))
+                .collect(),
+        );
+    }
+    if depth < 3 && is_plain_object(value) {
+        let entries = Object::entries(value.unchecked_ref())
+            .iter()
+            .filter_map(|entry| {
+                let pair: Array = entry.unchecked_into();
+                Some((
+                    pair.get(0).as_string()?,
+                    arg_at_depth(&pair.get(1), depth + 1),
+                ))
+            })
+            .collect();
+        return Arg::Map(entries);
+    }
     if value.is_undefined() {
         Arg::Absent
     } else if let Some(text) = value.as_string() {
@@ -22,6 +48,15 @@ pub fn arg(value: &JsValue) -> Arg {
     } else {
         Arg::Other(type_name(value))
     }
+}
+
+/// An object made by `{}` or `Object.create(null)` (not a class instance or a Map).
+fn is_plain_object(value: &JsValue) -> bool {
+    if !value.is_object() || value.is_function() || Array::is_array(value) {
+        return false;
+    }
+    let prototype = Object::get_prototype_of(value);
+    prototype.is_null() || prototype == Object::get_prototype_of(&Object::new())
 }
 
 /// `typeof`, with `null` and arrays told apart.
@@ -73,7 +108,7 @@ pub fn options(name: &'static str, value: &JsValue, optional: bool) -> Result<Op
         .filter_map(|entry| {
             let pair: Array = entry.unchecked_into();
             let key = pair.get(0).as_string()?;
-            Some((key, arg(&pair.get(1))))
+            Some((key, arg_at_depth(&pair.get(1), 1)))
         })
         .collect();
     Ok(Options::new(entries))

@@ -1,0 +1,399 @@
+//! The proxy's settings, validated: Plivo credentials, the server-side session settings,
+//! routes, CORS, the guards' limits and the proof.
+
+use crate::api::error::Error;
+use crate::api::options::{ClientConfig, Options};
+use crate::api::params::*;
+
+/// A `[count, seconds]` limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Window {
+    /// Events allowed.
+    pub count: u32,
+    /// Per this many seconds.
+    pub secs: u64,
+}
+
+/// The guards' limits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Limits {
+    /// Codes sent to one number (default 3 per 10 minutes).
+    pub sends_per_recipient: Window,
+    /// Codes requested by one client IP (default 10 per hour).
+    pub sends_per_ip: Window,
+    /// Minimum wait between two sends to one number (default 30 s).
+    pub resend_after_secs: u64,
+    /// Code checks per session (default 5).
+    pub checks_per_session: u32,
+    /// Wrong codes per number before it is locked out (default 10 per day; NIST 800-63B
+    /// asks for a bound on consecutive failures).
+    pub failures_per_recipient: Window,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            sends_per_recipient: Window {
+                count: 3,
+                secs: 600,
+            },
+            sends_per_ip: Window {
+                count: 10,
+                secs: 3_600,
+            },
+            resend_after_secs: 30,
+            checks_per_session: 5,
+            failures_per_recipient: Window {
+                count: 10,
+                secs: 86_400,
+            },
+        }
+    }
+}
+
+/// Validated settings of `new VerifyProxy(options)` (the JS layer takes `onStatus`,
+/// `fetch` and `limitStore` out first). No `Debug`: it holds secrets.
+pub struct ProxyConfig {
+    /// Plivo credentials and the client's settings.
+    pub client: ClientConfig,
+    /// Server-side session settings.
+    pub app_uuid: Option<String>,
+    /// Brand in the message.
+    pub brand_name: Option<String>,
+    /// Digits in the code.
+    pub code_length: Option<u64>,
+    /// Message language.
+    pub locale: Option<String>,
+    /// Where the routes live, e.g. `/verify` (no trailing slash).
+    pub base_path: String,
+    /// Origins allowed to call cross-origin; empty: same origin only.
+    pub allowed_origins: Vec<String>,
+    /// The public origin (and path prefix) Plivo reaches the callback route at.
+    pub public_url: Option<String>,
+    /// Calling codes codes may be sent to; empty: any.
+    pub allowed_country_codes: Vec<String>,
+    /// The guards.
+    pub limits: Limits,
+    /// Signs the proofs (at least 32 characters).
+    pub proof_secret: String,
+    /// Proof lifetime.
+    pub proof_ttl_secs: u64,
+    /// Use `X-Forwarded-For` when `CF-Connecting-IP` is absent.
+    pub trust_forwarded_for: bool,
+    /// Accept V2-only signed callbacks.
+    pub allow_v2: bool,
+}
+
+fn is_base_path(text: &str) -> bool {
+    text.starts_with('/')
+        && text.len() <= 128
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'/' | b'-' | b'_' | b'.'))
+        && !text.contains("//")
+}
+
+/// `scheme://host[:port]`, nothing after.
+pub fn is_origin(text: &str) -> bool {
+    is_http_url(text) && text.splitn(4, '/').nth(3).is_none()
+}
+
+fn is_calling_code(text: &str) -> bool {
+    (1..=3).contains(&text.len())
+        && text.bytes().all(|b| b.is_ascii_digit())
+        && !text.starts_with('0')
+}
+
+fn is_secret(text: &str) -> bool {
+    text.chars().count() >= 32
+}
+
+fn string_list(
+    name: &'static str,
+    arg: Arg,
+    rule: fn(&str) -> bool,
+    expected: &str,
+) -> Result<Vec<String>, Error> {
+    match arg {
+        Arg::Absent => Ok(Vec::new()),
+        Arg::List(items) => items
+            .into_iter()
+            .map(|item| match item {
+                Arg::Text(text) if rule(&text) => Ok(text),
+                _ => Err(Error::invalid_argument(
+                    name,
+                    format!("must list {expected}"),
+                )),
+            })
+            .collect(),
+        other => Err(Error::invalid_argument(
+            name,
+            format!("must be an array of {expected}, not {}", other.type_name()),
+        )),
+    }
+}
+
+fn window(name: &'static str, arg: Arg, default: Window) -> Result<Window, Error> {
+    let bad = || {
+        Error::invalid_argument(
+            name,
+            "must be [count, seconds]: integers, count >= 0, seconds >= 1",
+        )
+    };
+    match arg {
+        Arg::Absent => Ok(default),
+        Arg::List(items) => match items.as_slice() {
+            [Arg::Number(count), Arg::Number(secs)]
+                if count.fract() == 0.0
+                    && secs.fract() == 0.0
+                    && (0.0..=1e6).contains(count)
+                    && (1.0..=3.2e7).contains(secs) =>
+            {
+                Ok(Window {
+                    count: *count as u32,
+                    secs: *secs as u64,
+                })
+            }
+            _ => Err(bad()),
+        },
+        _ => Err(bad()),
+    }
+}
+
+impl Limits {
+    fn from_arg(arg: Arg) -> Result<Limits, Error> {
+        let defaults = Limits::default();
+        let entries = match arg {
+            Arg::Absent => return Ok(defaults),
+            Arg::Map(entries) => entries,
+            other => {
+                return Err(Error::invalid_argument(
+                    "limits",
+                    format!("must be an object, not {}", other.type_name()),
+                ))
+            }
+        };
+        let mut options = Options::new(entries);
+        let limits = Limits {
+            sends_per_recipient: window(
+                "limits.sendsPerRecipient",
+                options.take("sendsPerRecipient"),
+                defaults.sends_per_recipient,
+            )?,
+            sends_per_ip: window(
+                "limits.sendsPerIp",
+                options.take("sendsPerIp"),
+                defaults.sends_per_ip,
+            )?,
+            resend_after_secs: optional_integer(
+                "limits.resendAfterSecs",
+                options.take("resendAfterSecs"),
+                0,
+                86_400,
+            )?
+            .unwrap_or(defaults.resend_after_secs),
+            checks_per_session: optional_integer(
+                "limits.checksPerSession",
+                options.take("checksPerSession"),
+                1,
+                100,
+            )?
+            .map_or(defaults.checks_per_session, |n| n as u32),
+            failures_per_recipient: window(
+                "limits.failuresPerRecipient",
+                options.take("failuresPerRecipient"),
+                defaults.failures_per_recipient,
+            )?,
+        };
+        options.finish().map_err(|e| {
+            Error::invalid_argument(
+                format!("limits.{}", e.argument.unwrap_or_default()),
+                "is not a known limit",
+            )
+        })?;
+        Ok(limits)
+    }
+}
+
+impl ProxyConfig {
+    /// Validates the options; what is not the proxy's goes to [`ClientConfig`].
+    pub fn from_options(mut options: Options) -> Result<ProxyConfig, Error> {
+        let app_uuid = optional_text("appUuid", options.take("appUuid"), is_uuid, UUID)?;
+        let brand_name = optional_text(
+            "brandName",
+            options.take("brandName"),
+            is_short_text,
+            SHORT_TEXT,
+        )?;
+        let code_length = optional_integer("codeLength", options.take("codeLength"), 4, 8)?;
+        let locale = optional_text("locale", options.take("locale"), is_locale, LOCALE)?;
+        let base_path = optional_text(
+            "basePath",
+            options.take("basePath"),
+            is_base_path,
+            "a path such as /verify",
+        )?
+        .map(|p| p.trim_end_matches('/').to_owned())
+        .unwrap_or_else(|| "/verify".to_owned());
+        let allowed_origins = string_list(
+            "allowedOrigins",
+            options.take("allowedOrigins"),
+            is_origin,
+            "origins such as https://app.example.com",
+        )?;
+        let public_url = optional_text(
+            "publicUrl",
+            options.take("publicUrl"),
+            is_http_url,
+            HTTP_URL,
+        )?
+        .map(|u| u.trim_end_matches('/').to_owned());
+        let allowed_country_codes = string_list(
+            "allowedCountryCodes",
+            options.take("allowedCountryCodes"),
+            is_calling_code,
+            "calling codes such as \"1\" or \"44\"",
+        )?;
+        let limits = Limits::from_arg(options.take("limits"))?;
+        let proof_secret = required_text(
+            "proofSecret",
+            options.take("proofSecret"),
+            is_secret,
+            "a random string of at least 32 characters",
+        )?;
+        let proof_ttl_secs =
+            optional_integer("proofTtlSecs", options.take("proofTtlSecs"), 1, 86_400)?
+                .unwrap_or(600);
+        let trust_forwarded_for =
+            optional_bool("trustForwardedFor", options.take("trustForwardedFor"))?.unwrap_or(false);
+        let allow_v2 = optional_bool("allowV2", options.take("allowV2"))?.unwrap_or(false);
+        let client = ClientConfig::from_options(options)?;
+        Ok(ProxyConfig {
+            client,
+            app_uuid,
+            brand_name,
+            code_length,
+            locale,
+            base_path,
+            allowed_origins,
+            public_url,
+            allowed_country_codes,
+            limits,
+            proof_secret,
+            proof_ttl_secs,
+            trust_forwarded_for,
+            allow_v2,
+        })
+    }
+
+    /// Where Plivo should send status callbacks, when the proxy is publicly reachable.
+    pub fn callback_url(&self) -> Option<String> {
+        self.public_url
+            .as_ref()
+            .map(|url| format!("{url}{}/callback", self.base_path))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    pub(crate) fn text(s: &str) -> Arg {
+        Arg::Text(s.into())
+    }
+
+    fn base() -> Vec<(String, Arg)> {
+        vec![
+            ("authId".into(), text("MAXXXXXXXXXXXXXXXXXX")),
+            ("authToken".into(), text("token")),
+            ("proofSecret".into(), text(&"s".repeat(32))),
+        ]
+    }
+
+    #[test]
+    fn defaults() {
+        let c = ProxyConfig::from_options(Options::new(base())).unwrap();
+        assert_eq!(c.base_path, "/verify");
+        assert_eq!(c.limits, Limits::default());
+        assert_eq!(c.proof_ttl_secs, 600);
+        assert_eq!(c.callback_url(), None);
+    }
+
+    #[test]
+    fn reads_everything() {
+        let mut o = base();
+        o.push(("basePath".into(), text("/otp/")));
+        o.push(("publicUrl".into(), text("https://app.example.com/")));
+        o.push((
+            "allowedOrigins".into(),
+            Arg::List(vec![text("https://app.example.com")]),
+        ));
+        o.push((
+            "allowedCountryCodes".into(),
+            Arg::List(vec![text("1"), text("44")]),
+        ));
+        o.push((
+            "limits".into(),
+            Arg::Map(vec![
+                (
+                    "sendsPerRecipient".into(),
+                    Arg::List(vec![Arg::Number(2.0), Arg::Number(60.0)]),
+                ),
+                ("checksPerSession".into(), Arg::Number(3.0)),
+            ]),
+        ));
+        let c = ProxyConfig::from_options(Options::new(o)).unwrap();
+        assert_eq!(c.base_path, "/otp");
+        assert_eq!(
+            c.callback_url().as_deref(),
+            Some("https://app.example.com/otp/callback")
+        );
+        assert_eq!(c.limits.sends_per_recipient, Window { count: 2, secs: 60 });
+        assert_eq!(c.limits.checks_per_session, 3);
+        assert_eq!(c.limits.sends_per_ip, Limits::default().sends_per_ip);
+        assert_eq!(c.allowed_country_codes, ["1", "44"]);
+    }
+
+    #[test]
+    fn refuses_bad_settings_by_name() {
+        for (name, value) in [
+            ("proofSecret", text("short")),
+            ("basePath", text("verify")),
+            ("allowedOrigins", text("https://a.example")),
+            (
+                "allowedOrigins",
+                Arg::List(vec![text("https://a.example/path")]),
+            ),
+            ("allowedCountryCodes", Arg::List(vec![text("+1")])),
+            (
+                "limits",
+                Arg::Map(vec![(
+                    "sendsPerIp".into(),
+                    Arg::List(vec![Arg::Number(1.0)]),
+                )]),
+            ),
+            (
+                "limits",
+                Arg::Map(vec![("perDay".into(), Arg::Number(1.0))]),
+            ),
+            ("trustForwardedFor", text("yes")),
+            ("authToken", Arg::Absent),
+            ("surprise", Arg::Bool(true)),
+        ] {
+            let mut o: Vec<(String, Arg)> = base().into_iter().filter(|(k, _)| k != name).collect();
+            o.push((name.into(), value.clone()));
+            let e = ProxyConfig::from_options(Options::new(o))
+                .err()
+                .expect(name);
+            assert!(
+                e.argument.as_deref().unwrap_or_default().starts_with(name),
+                "{name}: {:?}",
+                e.argument
+            );
+            assert!(
+                !e.message.contains(&"s".repeat(32)),
+                "no secret in messages"
+            );
+        }
+    }
+}

@@ -1,0 +1,565 @@
+//! What the proxy does with a request, as plain Rust: routing, CORS, body rules, input
+//! validation, the guards, calls to Plivo (through [`Backend`]), proofs and callbacks.
+//! The JS layer turns a fetch `Request` into a [`ProxyRequest`] and the [`Handled`] back
+//! into a `Response`; time comes in as `now_ms`.
+
+use crate::api::callback::{verify_received_callback, ReceivedCallback, StatusCallback};
+use crate::api::error::{Error, ErrorCode};
+use crate::api::json::Json;
+use crate::api::model::Session;
+use crate::api::options::{CreateSessionParams, Options};
+use crate::api::params::{is_e164, is_otp, is_uuid, required_text, Arg, E164, OTP, UUID};
+
+use super::config::ProxyConfig;
+use super::limits::{Decision, Rule};
+use super::proof::{self, Proof};
+use super::route::{check_origin, origin_of, path_of, route, Origin, Route};
+
+/// Largest accepted request body.
+pub const MAX_BODY: usize = 4 * 1024;
+/// How long a session's check count is remembered.
+const CHECKS_WINDOW_MS: u64 = 86_400_000;
+
+/// The Verify API as the proxy uses it.
+#[allow(async_fn_in_trait)]
+pub trait Backend {
+    /// Sends a code; the session's UUID.
+    async fn create_session(&self, params: CreateSessionParams) -> Result<String, Error>;
+    /// Reads a session.
+    async fn get_session(&self, session_uuid: &str) -> Result<Session, Error>;
+    /// Checks a code.
+    async fn validate_session(&self, session_uuid: &str, otp: &str) -> Result<(), Error>;
+}
+
+/// Where the limits' counts live (one isolate's memory, or a Durable Object).
+#[allow(async_fn_in_trait)]
+pub trait LimitStore {
+    /// Checks `rules`; when all allow and `record`, counts the event under each.
+    async fn apply(&self, rules: &[Rule], record: bool, now_ms: u64) -> Result<Decision, Error>;
+}
+
+/// A request as the handler needs it.
+#[derive(Debug, Clone, Default)]
+pub struct ProxyRequest {
+    /// Upper-case method.
+    pub method: String,
+    /// Absolute URL.
+    pub url: String,
+    /// Headers, names in lower case.
+    pub headers: Vec<(String, String)>,
+    /// The raw body (at most [`MAX_BODY`] bytes), or `None` when it was larger.
+    pub body: Option<String>,
+    /// The body parsed as a JSON object, when it is one.
+    pub json: Option<Options>,
+}
+
+impl ProxyRequest {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// An answer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProxyResponse {
+    /// HTTP status.
+    pub status: u16,
+    /// Extra headers (`Content-Type: application/json` is implied for a non-empty body).
+    pub headers: Vec<(&'static str, String)>,
+    /// JSON text, or empty.
+    pub body: String,
+}
+
+/// The answer, and the status callback to hand to `onStatus` first (callback route).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Handled {
+    /// What to answer.
+    pub response: ProxyResponse,
+    /// A verified callback.
+    pub event: Option<StatusCallback>,
+}
+
+fn json(status: u16, body: Json) -> ProxyResponse {
+    ProxyResponse {
+        status,
+        headers: Vec::new(),
+        body: body.render(),
+    }
+}
+
+/// `{"error": {"code", "message"}}`.
+fn error(status: u16, code: &str, message: &str) -> ProxyResponse {
+    json(
+        status,
+        Json::Object(vec![(
+            "error",
+            Json::Object(vec![
+                ("code", Json::str(code)),
+                ("message", Json::str(message)),
+            ]),
+        )]),
+    )
+}
+
+fn rate_limited(retry_after_secs: u64, message: &str) -> ProxyResponse {
+    let mut response = error(429, "rate_limited", message);
+    response
+        .headers
+        .push(("Retry-After", retry_after_secs.to_string()));
+    response
+}
+
+/// A failed call to Plivo, as the browser may see it: no credentials, no internals.
+fn upstream(e: &Error) -> ProxyResponse {
+    match e.code {
+        ErrorCode::InvalidArgument => error(400, "invalid_argument", &e.message),
+        ErrorCode::NotFound => error(404, "not_found", "no such session"),
+        ErrorCode::BadRequest => error(400, "rejected", &e.message),
+        ErrorCode::RateLimited => rate_limited(
+            e.retry_after_ms.map_or(60, |ms| ms.div_ceil(1000).max(1)),
+            "the verification service is busy: try again later",
+        ),
+        ErrorCode::Timeout => error(
+            504,
+            "upstream_timeout",
+            "the verification service did not answer in time",
+        ),
+        _ => error(
+            502,
+            "upstream_error",
+            "the verification service could not be reached or refused the request",
+        ),
+    }
+}
+
+/// `+14155550100` from what a person typed: spaces, dots, dashes and parentheses are
+/// dropped; a missing `+` is assumed.
+pub fn normalize_recipient(text: &str) -> Option<String> {
+    let kept: String = text
+        .chars()
+        .filter(|c| !matches!(c, ' ' | '-' | '.' | '(' | ')' | '\u{a0}'))
+        .collect();
+    let digits = kept.strip_prefix('+').unwrap_or(&kept);
+    is_e164(digits).then(|| format!("+{digits}"))
+}
+
+/// The proxy: settings, Plivo, and the limits' store.
+pub struct Proxy<B, S> {
+    /// Settings.
+    pub config: ProxyConfig,
+    /// Plivo.
+    pub backend: B,
+    /// Counts of the limits.
+    pub store: S,
+}
+
+impl<B: Backend, S: LimitStore> Proxy<B, S> {
+    /// Answers one request at `now_ms` (Unix milliseconds).
+    pub async fn handle(&self, request: &ProxyRequest, now_ms: u64) -> Handled {
+        let own_origin = origin_of(&request.url);
+        let route = route(
+            &self.config.base_path,
+            &request.method,
+            path_of(&request.url),
+        );
+        if route == Route::Callback {
+            return self.callback(request);
+        }
+        let origin = check_origin(
+            request.header("origin"),
+            own_origin,
+            &self.config.allowed_origins,
+        );
+        let mut response = match (&origin, &route) {
+            (Origin::Refused, _) => error(
+                403,
+                "origin_not_allowed",
+                "this origin may not call the proxy",
+            ),
+            (_, Route::Preflight) => ProxyResponse {
+                status: 204,
+                headers: Vec::new(),
+                body: String::new(),
+            },
+            (_, Route::NotFound) => error(404, "not_found", "no such route"),
+            (_, Route::WrongMethod(allow)) => {
+                let mut response = error(405, "method_not_allowed", "method not allowed");
+                response.headers.push(("Allow", (*allow).to_owned()));
+                response
+            }
+            (_, Route::Status(uuid)) => self.status(uuid).await,
+            (_, Route::Start) => match json_body(request) {
+                Ok(body) => self.start(body, request, now_ms).await,
+                Err(response) => response,
+            },
+            (_, Route::Check) => match json_body(request) {
+                Ok(body) => self.check(body, now_ms).await,
+                Err(response) => response,
+            },
+            (_, Route::Callback) => unreachable!("answered above"),
+        };
+        if let Origin::Allowed(origin) = origin {
+            response
+                .headers
+                .push(("Access-Control-Allow-Origin", origin));
+            response.headers.push(("Vary", "Origin".into()));
+            response
+                .headers
+                .push(("Access-Control-Expose-Headers", "Retry-After".into()));
+            if route == Route::Preflight {
+                response
+                    .headers
+                    .push(("Access-Control-Allow-Methods", "GET, POST, OPTIONS".into()));
+                response
+                    .headers
+                    .push(("Access-Control-Allow-Headers", "Content-Type".into()));
+                response
+                    .headers
+                    .push(("Access-Control-Max-Age", "600".into()));
+            }
+        }
+        Handled {
+            response,
+            event: None,
+        }
+    }
+
+    /// The client IP the per-IP limit counts.
+    fn client_ip<'a>(&self, request: &'a ProxyRequest) -> &'a str {
+        request
+            .header("cf-connecting-ip")
+            .or_else(|| {
+                self.config
+                    .trust_forwarded_for
+                    .then(|| request.header("x-forwarded-for"))
+                    .flatten()
+                    .and_then(|list| list.split(',').next())
+            })
+            .map(str::trim)
+            .filter(|ip| !ip.is_empty())
+            .unwrap_or("unknown")
+    }
+
+    async fn limit(
+        &self,
+        rules: &[Rule],
+        record: bool,
+        now_ms: u64,
+    ) -> Result<Decision, ProxyResponse> {
+        self.store.apply(rules, record, now_ms).await.map_err(|_| {
+            error(
+                503,
+                "limits_unavailable",
+                "the rate limiter could not be reached",
+            )
+        })
+    }
+
+    fn failures_rule(&self, recipient: &str) -> Rule {
+        let window = self.config.limits.failures_per_recipient;
+        Rule {
+            key: format!("fail:{recipient}"),
+            limit: window.count,
+            window_ms: window.secs * 1000,
+        }
+    }
+
+    async fn start(&self, mut body: Options, request: &ProxyRequest, now_ms: u64) -> ProxyResponse {
+        let recipient = match body.take("recipient") {
+            Arg::Text(text) => normalize_recipient(&text),
+            _ => None,
+        };
+        let Some(recipient) = recipient else {
+            return error(
+                400,
+                "invalid_argument",
+                &format!("recipient: must be {E164}"),
+            );
+        };
+        let channel = body.take("channel");
+        if let Err(e) = body.finish() {
+            return error(400, "invalid_argument", &e.message);
+        }
+        let digits = &recipient[1..];
+        let codes = &self.config.allowed_country_codes;
+        if !codes.is_empty() && !codes.iter().any(|code| digits.starts_with(code.as_str())) {
+            return error(
+                403,
+                "country_not_allowed",
+                "codes cannot be sent to this country",
+            );
+        }
+        let mut options = vec![
+            ("recipient".to_owned(), Arg::Text(recipient.clone())),
+            ("channel".to_owned(), channel),
+        ];
+        let settings = [
+            ("appUuid", self.config.app_uuid.clone().map(Arg::Text)),
+            ("brandName", self.config.brand_name.clone().map(Arg::Text)),
+            (
+                "codeLength",
+                self.config.code_length.map(|n| Arg::Number(n as f64)),
+            ),
+            ("locale", self.config.locale.clone().map(Arg::Text)),
+            ("url", self.config.callback_url().map(Arg::Text)),
+            (
+                "method",
+                self.config.callback_url().map(|_| Arg::Text("POST".into())),
+            ),
+        ];
+        for (key, value) in settings {
+            if let Some(value) = value {
+                options.push((key.to_owned(), value));
+            }
+        }
+        let params = match CreateSessionParams::from_options(Options::new(options)) {
+            Ok(params) => params,
+            Err(e) => return error(400, "invalid_argument", &e.message),
+        };
+        let channel = params.fields.iter().find(|(k, _)| *k == "channel").map_or(
+            "sms".to_owned(),
+            |(_, v)| match v {
+                crate::api::options::BodyValue::Text(t) => t.clone(),
+                crate::api::options::BodyValue::Integer(_) => "sms".to_owned(),
+            },
+        );
+        match self
+            .limit(&[self.failures_rule(&recipient)], false, now_ms)
+            .await
+        {
+            Ok(Decision::Allowed) => {}
+            Ok(Decision::Limited { retry_after_secs }) => {
+                return rate_limited(retry_after_secs, "too many wrong codes for this number")
+            }
+            Err(response) => return response,
+        }
+        let limits = &self.config.limits;
+        let mut rules = vec![
+            Rule {
+                key: format!("send:{recipient}"),
+                limit: limits.sends_per_recipient.count,
+                window_ms: limits.sends_per_recipient.secs * 1000,
+            },
+            Rule {
+                key: format!("ip:{}", self.client_ip(request)),
+                limit: limits.sends_per_ip.count,
+                window_ms: limits.sends_per_ip.secs * 1000,
+            },
+        ];
+        if limits.resend_after_secs > 0 {
+            rules.push(Rule {
+                key: format!("resend:{recipient}"),
+                limit: 1,
+                window_ms: limits.resend_after_secs * 1000,
+            });
+        }
+        match self.limit(&rules, true, now_ms).await {
+            Ok(Decision::Allowed) => {}
+            Ok(Decision::Limited { retry_after_secs }) => {
+                return rate_limited(
+                    retry_after_secs,
+                    "too many codes requested: wait before asking again",
+                )
+            }
+            Err(response) => return response,
+        }
+        match self.backend.create_session(params).await {
+            Ok(session_uuid) => json(
+                200,
+                Json::Object(vec![
+                    ("sessionUuid", Json::str(session_uuid)),
+                    ("channel", Json::str(channel)),
+                    ("resendAfterSecs", Json::Int(limits.resend_after_secs)),
+                ]),
+            ),
+            Err(e) => upstream(&e),
+        }
+    }
+
+    async fn check(&self, mut body: Options, now_ms: u64) -> ProxyResponse {
+        let uuid = required_text("sessionUuid", body.take("sessionUuid"), is_uuid, UUID);
+        let otp = required_text("otp", body.take("otp"), is_otp, OTP);
+        let (uuid, otp) = match (uuid, otp, body.finish()) {
+            (Ok(uuid), Ok(otp), Ok(())) => (uuid, otp),
+            (Err(e), ..) | (_, Err(e), _) | (.., Err(e)) => {
+                return error(400, "invalid_argument", &e.message)
+            }
+        };
+        let not_verified = |reason: &str| {
+            json(
+                200,
+                Json::Object(vec![
+                    ("verified", Json::Bool(false)),
+                    ("reason", Json::str(reason)),
+                ]),
+            )
+        };
+        let checks = Rule {
+            key: format!("check:{uuid}"),
+            limit: self.config.limits.checks_per_session,
+            window_ms: CHECKS_WINDOW_MS,
+        };
+        match self.limit(&[checks], true, now_ms).await {
+            Ok(Decision::Allowed) => {}
+            Ok(Decision::Limited { .. }) => return not_verified("too_many_attempts"),
+            Err(response) => return response,
+        }
+        let session = match self.backend.get_session(&uuid).await {
+            Ok(session) => session,
+            Err(e) => return upstream(&e),
+        };
+        let Some(recipient) = session.recipient.as_deref().and_then(normalize_recipient) else {
+            return error(
+                502,
+                "upstream_error",
+                "the verification service sent a session without a number",
+            );
+        };
+        if session.status.as_deref() != Some("in-progress") {
+            return not_verified("expired");
+        }
+        let failures = self.failures_rule(&recipient);
+        match self
+            .limit(std::slice::from_ref(&failures), false, now_ms)
+            .await
+        {
+            Ok(Decision::Allowed) => {}
+            Ok(Decision::Limited { retry_after_secs }) => {
+                return rate_limited(retry_after_secs, "too many wrong codes for this number")
+            }
+            Err(response) => return response,
+        }
+        match self.backend.validate_session(&uuid, &otp).await {
+            Ok(()) => {
+                let now_secs = now_ms / 1000;
+                let proof = Proof {
+                    session_uuid: uuid,
+                    recipient,
+                    expires_at: now_secs + self.config.proof_ttl_secs,
+                };
+                let token = proof::sign(&proof, now_secs, &self.config.proof_secret);
+                json(
+                    200,
+                    Json::Object(vec![
+                        ("verified", Json::Bool(true)),
+                        ("proof", Json::str(token)),
+                    ]),
+                )
+            }
+            Err(e) if e.code == ErrorCode::BadRequest => {
+                if let Err(response) = self.limit(&[failures], true, now_ms).await {
+                    return response;
+                }
+                // The session tells why: still open (a wrong code) or closed by this try.
+                match self.backend.get_session(&uuid).await {
+                    Ok(after) if after.status.as_deref() == Some("in-progress") => {
+                        not_verified("incorrect")
+                    }
+                    Ok(_) => not_verified("too_many_attempts"),
+                    Err(e) => upstream(&e),
+                }
+            }
+            Err(e) => upstream(&e),
+        }
+    }
+
+    async fn status(&self, uuid: &str) -> ProxyResponse {
+        if !is_uuid(uuid) {
+            return error(
+                400,
+                "invalid_argument",
+                &format!("sessionUuid: must be {UUID}"),
+            );
+        }
+        match self.backend.get_session(uuid).await {
+            Ok(session) => json(
+                200,
+                Json::Object(vec![
+                    ("status", session.status.map_or(Json::Null, Json::Str)),
+                    ("channel", session.channel.map_or(Json::Null, Json::Str)),
+                    (
+                        "attempts",
+                        Json::Int(
+                            session
+                                .count
+                                .unwrap_or(session.attempt_details.len() as u64),
+                        ),
+                    ),
+                ]),
+            ),
+            Err(e) => upstream(&e),
+        }
+    }
+
+    fn callback(&self, request: &ProxyRequest) -> Handled {
+        let public = self.config.callback_url();
+        let url = match (&public, request.url.split_once('?')) {
+            (Some(public), Some((_, query))) => format!("{public}?{query}"),
+            (Some(public), None) => public.clone(),
+            (None, _) => request.url.clone(),
+        };
+        let received = ReceivedCallback {
+            method: &request.method,
+            url: &url,
+            body: request.body.as_deref().unwrap_or_default(),
+            v3_signature: request.header("x-plivo-signature-v3"),
+            v3_nonce: request.header("x-plivo-signature-v3-nonce"),
+            v2_signature: request.header("x-plivo-signature-v2"),
+            v2_nonce: request.header("x-plivo-signature-v2-nonce"),
+        };
+        let checked = match request.body {
+            None => Err(Error::new(ErrorCode::InvalidSignature, "body too large")),
+            Some(_) => verify_received_callback(
+                &received,
+                &self.config.client.auth_token,
+                self.config.allow_v2,
+            ),
+        };
+        match checked {
+            Ok(event) => Handled {
+                response: json(200, Json::Object(vec![("received", Json::Bool(true))])),
+                event: Some(event),
+            },
+            Err(_) => Handled {
+                response: error(
+                    403,
+                    "invalid_signature",
+                    "the callback's signature does not verify",
+                ),
+                event: None,
+            },
+        }
+    }
+}
+
+/// The JSON object body of `/start` and `/check`, or the answer refusing it.
+fn json_body(request: &ProxyRequest) -> Result<Options, ProxyResponse> {
+    let kind = request.header("content-type").unwrap_or_default();
+    if !kind
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .eq_ignore_ascii_case("application/json")
+    {
+        return Err(error(
+            415,
+            "unsupported_media_type",
+            "send a JSON body with Content-Type: application/json",
+        ));
+    }
+    if request.body.is_none() {
+        return Err(error(
+            413,
+            "payload_too_large",
+            "the body is larger than 4 KiB",
+        ));
+    }
+    request
+        .json
+        .clone()
+        .ok_or_else(|| error(400, "invalid_json", "the body must be a JSON object"))
+}

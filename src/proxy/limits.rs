@@ -1,0 +1,197 @@
+//! Rate limits as sliding-window logs: at most `limit` events per `window` for a key. The
+//! decisions are plain Rust with the time passed in, so tests drive the clock.
+
+use std::collections::{HashMap, VecDeque};
+
+/// One limit on one key: at most `limit` events per `window_ms`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rule {
+    /// What is counted, e.g. `send:recipient:+14155550100`.
+    pub key: String,
+    /// Events allowed in the window.
+    pub limit: u32,
+    /// Window length in milliseconds.
+    pub window_ms: u64,
+}
+
+/// The answer for a set of rules.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    /// Every rule allows it (and, when recording, the event was counted under each).
+    Allowed,
+    /// A rule refuses it; nothing was counted. Seconds until it would be allowed.
+    Limited {
+        /// For `Retry-After`.
+        retry_after_secs: u64,
+    },
+}
+
+/// The event log of every key. All-or-nothing over a set of rules, so a request refused by
+/// one limit uses up no other.
+#[derive(Debug, Default, Clone)]
+pub struct Limiter {
+    events: HashMap<String, VecDeque<u64>>,
+}
+
+impl Limiter {
+    /// Checks `rules` at `now_ms`; when all allow and `record`, counts the event under each.
+    pub fn apply(&mut self, rules: &[Rule], record: bool, now_ms: u64) -> Decision {
+        let mut wait_ms = 0;
+        for rule in rules {
+            let events = self.events.entry(rule.key.clone()).or_default();
+            while events
+                .front()
+                .is_some_and(|&t| t.saturating_add(rule.window_ms) <= now_ms)
+            {
+                events.pop_front();
+            }
+            if events.len() >= rule.limit as usize {
+                let wait = match rule.limit as usize {
+                    0 => rule.window_ms,
+                    // The event that must leave the window before one more fits.
+                    limit => (events[events.len() - limit] + rule.window_ms).saturating_sub(now_ms),
+                };
+                wait_ms = wait_ms.max(wait.max(1));
+            }
+        }
+        if wait_ms > 0 {
+            return Decision::Limited {
+                retry_after_secs: wait_ms.div_ceil(1000).max(1),
+            };
+        }
+        if record {
+            for rule in rules {
+                self.events
+                    .entry(rule.key.clone())
+                    .or_default()
+                    .push_back(now_ms);
+            }
+        }
+        self.events.retain(|_, events| !events.is_empty());
+        Decision::Allowed
+    }
+
+    /// The events of `key` (for stores that persist them).
+    pub fn events(&self, key: &str) -> Vec<u64> {
+        self.events
+            .get(key)
+            .map(|e| e.iter().copied().collect())
+            .unwrap_or_default()
+    }
+
+    /// Restores the events of `key` (from a store).
+    pub fn load(&mut self, key: &str, events: Vec<u64>) {
+        if events.is_empty() {
+            self.events.remove(key);
+        } else {
+            self.events.insert(key.to_owned(), events.into());
+        }
+    }
+}
+
+/// The limits' counts in this isolate's memory (the default store): right for one
+/// instance; several instances (every edge location) need the Durable Object store.
+#[derive(Debug, Default)]
+pub struct MemoryStore {
+    limiter: std::cell::RefCell<Limiter>,
+}
+
+impl super::handler::LimitStore for MemoryStore {
+    async fn apply(
+        &self,
+        rules: &[Rule],
+        record: bool,
+        now_ms: u64,
+    ) -> Result<Decision, crate::api::error::Error> {
+        Ok(self.limiter.borrow_mut().apply(rules, record, now_ms))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rule(key: &str, limit: u32, window_secs: u64) -> Rule {
+        Rule {
+            key: key.into(),
+            limit,
+            window_ms: window_secs * 1000,
+        }
+    }
+
+    #[test]
+    fn counts_within_the_window_and_frees_up_after_it() {
+        let mut l = Limiter::default();
+        let r = [rule("a", 3, 600)];
+        for t in [0, 1_000, 2_000] {
+            assert_eq!(l.apply(&r, true, t), Decision::Allowed);
+        }
+        assert_eq!(
+            l.apply(&r, true, 3_000),
+            Decision::Limited {
+                retry_after_secs: 597
+            }
+        );
+        assert_eq!(
+            l.apply(&r, true, 599_999),
+            Decision::Limited {
+                retry_after_secs: 1
+            }
+        );
+        assert_eq!(
+            l.apply(&r, true, 600_000),
+            Decision::Allowed,
+            "the first left the window"
+        );
+        assert_eq!(
+            l.apply(&r, true, 600_001),
+            Decision::Limited {
+                retry_after_secs: 1
+            }
+        );
+    }
+
+    #[test]
+    fn all_or_nothing_over_several_rules() {
+        let mut l = Limiter::default();
+        let both = [rule("recipient", 5, 60), rule("ip", 1, 60)];
+        assert_eq!(l.apply(&both, true, 0), Decision::Allowed);
+        assert!(matches!(l.apply(&both, true, 10), Decision::Limited { .. }));
+        assert_eq!(
+            l.events("recipient").len(),
+            1,
+            "the refused request used up nothing"
+        );
+        assert_eq!(
+            l.apply(&[rule("recipient", 5, 60)], true, 20),
+            Decision::Allowed
+        );
+        assert_eq!(l.events("recipient").len(), 2);
+    }
+
+    #[test]
+    fn peeking_counts_nothing_and_zero_allows_nothing() {
+        let mut l = Limiter::default();
+        let r = [rule("k", 1, 10)];
+        assert_eq!(l.apply(&r, false, 0), Decision::Allowed);
+        assert_eq!(l.apply(&r, false, 0), Decision::Allowed);
+        assert!(l.events("k").is_empty());
+        assert_eq!(
+            l.apply(&[rule("z", 0, 10)], true, 0),
+            Decision::Limited {
+                retry_after_secs: 10
+            }
+        );
+    }
+
+    #[test]
+    fn events_round_trip_through_a_store() {
+        let mut l = Limiter::default();
+        let r = [rule("k", 2, 10)];
+        l.apply(&r, true, 1);
+        l.apply(&r, true, 2);
+        let mut other = Limiter::default();
+        other.load("k", l.events("k"));
+        assert!(matches!(other.apply(&r, true, 3), Decision::Limited { .. }));
+    }
+}

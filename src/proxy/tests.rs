@@ -1,0 +1,822 @@
+//! The proxy's decisions end to end, with a fake Plivo, the in-memory limits and a clock
+//! the tests move. Every answer is also scanned for secrets.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::pin;
+use std::task::{Context, Poll, Waker};
+
+use crate::api::error::{Error, ErrorCode};
+use crate::api::model::Session;
+use crate::api::options::{BodyValue, CreateSessionParams, Options};
+use crate::api::params::Arg;
+use crate::api::signature::{sign_v3, CallbackMethod};
+
+use super::config::ProxyConfig;
+use super::handler::{Backend, Handled, Proxy, ProxyRequest, ProxyResponse};
+use super::limits::MemoryStore;
+use super::proof;
+
+const TOKEN: &str = "plivo-auth-token-for-tests";
+const SECRET: &str = "proof-secret-of-at-least-32-characters";
+const OTP: &str = "482913";
+const T0: u64 = 1_700_000_000_000;
+
+/// Runs a future that never waits on anything outside (the fakes answer at once).
+fn block_on<F: Future>(future: F) -> F::Output {
+    let mut future = pin!(future);
+    let mut cx = Context::from_waker(Waker::noop());
+    loop {
+        if let Poll::Ready(value) = future.as_mut().poll(&mut cx) {
+            return value;
+        }
+    }
+}
+
+struct FakeSession {
+    recipient: String,
+    status: String,
+    wrong: u32,
+}
+
+/// Plivo, faked: the code is always `OTP`; the third wrong code expires a session.
+#[derive(Default)]
+struct FakePlivo {
+    sessions: RefCell<HashMap<String, FakeSession>>,
+    created: RefCell<Vec<CreateSessionParams>>,
+    calls: RefCell<u32>,
+    fail_with: RefCell<Option<Error>>,
+}
+
+impl FakePlivo {
+    fn call(&self) -> Result<(), Error> {
+        *self.calls.borrow_mut() += 1;
+        self.fail_with.borrow_mut().take().map_or(Ok(()), Err)
+    }
+}
+
+fn text_field(params: &CreateSessionParams, key: &str) -> Option<String> {
+    params
+        .fields
+        .iter()
+        .find(|(k, _)| *k == key)
+        .and_then(|(_, v)| match v {
+            BodyValue::Text(t) => Some(t.clone()),
+            BodyValue::Integer(_) => None,
+        })
+}
+
+impl Backend for FakePlivo {
+    async fn create_session(&self, params: CreateSessionParams) -> Result<String, Error> {
+        self.call()?;
+        let uuid = format!(
+            "00000000-0000-4000-8000-{:012}",
+            self.sessions.borrow().len() + 1
+        );
+        let recipient = text_field(&params, "recipient").unwrap_or_default();
+        self.sessions.borrow_mut().insert(
+            uuid.clone(),
+            FakeSession {
+                recipient: recipient.trim_start_matches('+').into(),
+                status: "in-progress".into(),
+                wrong: 0,
+            },
+        );
+        self.created.borrow_mut().push(params);
+        Ok(uuid)
+    }
+
+    async fn get_session(&self, session_uuid: &str) -> Result<Session, Error> {
+        self.call()?;
+        let sessions = self.sessions.borrow();
+        let s = sessions
+            .get(session_uuid)
+            .ok_or_else(|| Error::from_status(404, Some("session not found".into()), None, None))?;
+        Ok(Session {
+            session_uuid: Some(session_uuid.into()),
+            recipient: Some(s.recipient.clone()),
+            status: Some(s.status.clone()),
+            channel: Some("sms".into()),
+            count: Some(1),
+            ..Session::default()
+        })
+    }
+
+    async fn validate_session(&self, session_uuid: &str, otp: &str) -> Result<(), Error> {
+        self.call()?;
+        let mut sessions = self.sessions.borrow_mut();
+        let s = sessions
+            .get_mut(session_uuid)
+            .ok_or_else(|| Error::from_status(404, None, None, None))?;
+        if s.status != "in-progress" {
+            return Err(Error::from_status(
+                400,
+                Some("session expired".into()),
+                None,
+                None,
+            ));
+        }
+        if otp == OTP {
+            s.status = "verified".into();
+            return Ok(());
+        }
+        s.wrong += 1;
+        if s.wrong >= 3 {
+            s.status = "expired".into();
+        }
+        Err(Error::from_status(
+            400,
+            Some("invalid OTP".into()),
+            None,
+            None,
+        ))
+    }
+}
+
+fn config(extra: Vec<(&str, Arg)>) -> ProxyConfig {
+    let text = |s: &str| Arg::Text(s.into());
+    let mut options: Vec<(String, Arg)> = vec![
+        ("authId".into(), text("MAXXXXXXXXXXXXXXXXXX")),
+        ("authToken".into(), text(TOKEN)),
+        ("proofSecret".into(), text(SECRET)),
+        ("publicUrl".into(), text("https://verify.example.com")),
+        (
+            "allowedOrigins".into(),
+            Arg::List(vec![text("https://app.example.com")]),
+        ),
+        (
+            "allowedCountryCodes".into(),
+            Arg::List(vec![text("1"), text("44")]),
+        ),
+        (
+            "limits".into(),
+            Arg::Map(vec![
+                (
+                    "sendsPerRecipient".into(),
+                    Arg::List(vec![Arg::Number(2.0), Arg::Number(600.0)]),
+                ),
+                (
+                    "sendsPerIp".into(),
+                    Arg::List(vec![Arg::Number(3.0), Arg::Number(3600.0)]),
+                ),
+                ("checksPerSession".into(), Arg::Number(4.0)),
+                (
+                    "failuresPerRecipient".into(),
+                    Arg::List(vec![Arg::Number(3.0), Arg::Number(86400.0)]),
+                ),
+            ]),
+        ),
+    ];
+    for (key, value) in extra {
+        options.retain(|(k, _)| k != key);
+        options.push((key.into(), value));
+    }
+    ProxyConfig::from_options(Options::new(options)).unwrap_or_else(|e| panic!("{e}"))
+}
+
+struct Harness {
+    proxy: Proxy<FakePlivo, MemoryStore>,
+    now: RefCell<u64>,
+}
+
+fn harness() -> Harness {
+    harness_with(vec![])
+}
+
+fn harness_with(extra: Vec<(&str, Arg)>) -> Harness {
+    Harness {
+        proxy: Proxy {
+            config: config(extra),
+            backend: FakePlivo::default(),
+            store: MemoryStore::default(),
+        },
+        now: RefCell::new(T0),
+    }
+}
+
+struct Answer {
+    status: u16,
+    body: serde_json::Value,
+    raw: ProxyResponse,
+    event: Option<crate::api::callback::StatusCallback>,
+}
+
+impl Answer {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.raw
+            .headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    fn code(&self) -> &str {
+        self.body["error"]["code"].as_str().unwrap_or_default()
+    }
+}
+
+impl Harness {
+    fn advance(&self, secs: u64) {
+        *self.now.borrow_mut() += secs * 1000;
+    }
+
+    fn send(&self, request: ProxyRequest) -> Answer {
+        let Handled { response, event } = block_on(self.proxy.handle(&request, *self.now.borrow()));
+        // No secret ever leaves in an answer.
+        let everything = format!("{} {:?}", response.body, response.headers);
+        for secret in [TOKEN, SECRET, OTP] {
+            assert!(
+                !everything.contains(secret),
+                "a secret in an answer: {everything}"
+            );
+        }
+        let body = if response.body.is_empty() {
+            serde_json::Value::Null
+        } else {
+            serde_json::from_str(&response.body).expect("answers are JSON")
+        };
+        Answer {
+            status: response.status,
+            body,
+            raw: response,
+            event,
+        }
+    }
+
+    fn post(&self, path: &str, fields: &[(&str, Arg)]) -> Answer {
+        self.send(post_request(path, fields, &[]))
+    }
+
+    fn start(&self, recipient: &str) -> Answer {
+        self.post(
+            "/verify/start",
+            &[("recipient", Arg::Text(recipient.into()))],
+        )
+    }
+
+    fn check(&self, uuid: &str, otp: &str) -> Answer {
+        self.post(
+            "/verify/check",
+            &[
+                ("sessionUuid", Arg::Text(uuid.into())),
+                ("otp", Arg::Text(otp.into())),
+            ],
+        )
+    }
+
+    fn calls(&self) -> u32 {
+        *self.proxy.backend.calls.borrow()
+    }
+}
+
+fn post_request(path: &str, fields: &[(&str, Arg)], headers: &[(&str, &str)]) -> ProxyRequest {
+    let options = Options::new(
+        fields
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect(),
+    );
+    let mut all = vec![
+        ("content-type".to_owned(), "application/json".to_owned()),
+        ("cf-connecting-ip".to_owned(), "203.0.113.7".to_owned()),
+    ];
+    for (k, v) in headers {
+        all.retain(|(name, _)| name != k);
+        all.push((k.to_string(), v.to_string()));
+    }
+    ProxyRequest {
+        method: "POST".into(),
+        url: format!("https://verify.example.com{path}"),
+        headers: all,
+        body: Some("{...}".into()),
+        json: Some(options),
+    }
+}
+
+fn get_request(path: &str) -> ProxyRequest {
+    ProxyRequest {
+        method: "GET".into(),
+        url: format!("https://verify.example.com{path}"),
+        ..ProxyRequest::default()
+    }
+}
+
+#[test]
+fn start_sends_a_code_with_the_server_side_settings() {
+    let h = harness_with(vec![
+        ("brandName", Arg::Text("Acme".into())),
+        ("codeLength", Arg::Number(6.0)),
+    ]);
+    let a = h.start("+1 (415) 555-0100");
+    assert_eq!(a.status, 200, "{}", a.body);
+    assert_eq!(a.body["channel"], "sms");
+    assert_eq!(a.body["resendAfterSecs"], 30);
+    assert!(a.body["sessionUuid"].as_str().unwrap().len() == 36);
+    {
+        let created = h.proxy.backend.created.borrow();
+        let sent = &created[0];
+        assert_eq!(
+            text_field(sent, "recipient").as_deref(),
+            Some("+14155550100"),
+            "normalised"
+        );
+        assert_eq!(
+            text_field(sent, "url").as_deref(),
+            Some("https://verify.example.com/verify/callback")
+        );
+        assert_eq!(text_field(sent, "method").as_deref(), Some("POST"));
+        assert_eq!(text_field(sent, "brand_name").as_deref(), Some("Acme"));
+    }
+    let voice = h.post(
+        "/verify/start",
+        &[
+            ("recipient", Arg::Text("+447700900123".into())),
+            ("channel", Arg::Text("voice".into())),
+        ],
+    );
+    assert_eq!(voice.body["channel"], "voice");
+}
+
+#[test]
+fn bad_starts_are_refused_before_plivo_hears_of_them() {
+    let h = harness();
+    let cases: Vec<(ProxyRequest, u16, &str)> = vec![
+        (
+            post_request("/verify/start", &[], &[]),
+            400,
+            "invalid_argument",
+        ),
+        (
+            post_request(
+                "/verify/start",
+                &[("recipient", Arg::Number(14155550100.0))],
+                &[],
+            ),
+            400,
+            "invalid_argument",
+        ),
+        (
+            post_request(
+                "/verify/start",
+                &[("recipient", Arg::Text("call me".into()))],
+                &[],
+            ),
+            400,
+            "invalid_argument",
+        ),
+        (
+            post_request(
+                "/verify/start",
+                &[
+                    ("recipient", Arg::Text("+14155550100".into())),
+                    ("channel", Arg::Text("fax".into())),
+                ],
+                &[],
+            ),
+            400,
+            "invalid_argument",
+        ),
+        (
+            post_request(
+                "/verify/start",
+                &[
+                    ("recipient", Arg::Text("+14155550100".into())),
+                    ("url", Arg::Text("https://evil.example".into())),
+                ],
+                &[],
+            ),
+            400,
+            "invalid_argument",
+        ),
+        (
+            post_request(
+                "/verify/start",
+                &[("recipient", Arg::Text("+33612345678".into()))],
+                &[],
+            ),
+            403,
+            "country_not_allowed",
+        ),
+        (
+            post_request(
+                "/verify/start",
+                &[("recipient", Arg::Text("+14155550100".into()))],
+                &[("content-type", "text/plain")],
+            ),
+            415,
+            "unsupported_media_type",
+        ),
+        (
+            ProxyRequest {
+                body: None,
+                ..post_request("/verify/start", &[], &[])
+            },
+            413,
+            "payload_too_large",
+        ),
+        (
+            ProxyRequest {
+                json: None,
+                ..post_request("/verify/start", &[], &[])
+            },
+            400,
+            "invalid_json",
+        ),
+    ];
+    for (request, status, code) in cases {
+        let a = h.send(request);
+        assert_eq!((a.status, a.code()), (status, code), "{}", a.body);
+    }
+    assert_eq!(h.calls(), 0, "nothing reached Plivo");
+    assert_eq!(h.start("+14155550100").status, 200, "and it still works");
+}
+
+#[test]
+fn resends_wait_and_sends_per_recipient_are_capped() {
+    let h = harness();
+    assert_eq!(h.start("+14155550100").status, 200);
+    let a = h.start("+14155550100");
+    assert_eq!((a.status, a.code()), (429, "rate_limited"));
+    assert_eq!(a.header("Retry-After"), Some("30"));
+    h.advance(30);
+    assert_eq!(h.start("+14155550100").status, 200);
+    h.advance(30);
+    let a = h.start("+14155550100");
+    assert_eq!(a.status, 429, "2 sends per 600 s");
+    assert_eq!(a.header("Retry-After"), Some("540"));
+    assert_eq!(h.calls(), 2);
+    h.advance(540);
+    assert_eq!(h.start("+14155550100").status, 200);
+}
+
+#[test]
+fn sends_per_ip_are_capped_and_forwarded_for_is_trusted_only_when_asked() {
+    let h = harness();
+    for n in 0..3 {
+        assert_eq!(h.start(&format!("+1415555010{n}")).status, 200);
+    }
+    assert_eq!(h.start("+14155550109").status, 429);
+    let elsewhere = post_request(
+        "/verify/start",
+        &[("recipient", Arg::Text("+14155550109".into()))],
+        &[("cf-connecting-ip", "198.51.100.1")],
+    );
+    assert_eq!(h.send(elsewhere).status, 200);
+
+    // Without CF-Connecting-IP every request shares one bucket unless X-Forwarded-For is trusted.
+    let forwarded = |h: &Harness, n: u32| {
+        let mut r = post_request(
+            "/verify/start",
+            &[("recipient", Arg::Text(format!("+1415555020{n}")))],
+            &[("x-forwarded-for", &format!("192.0.2.{n}, 10.0.0.1"))],
+        );
+        r.headers.retain(|(k, _)| k != "cf-connecting-ip");
+        h.send(r).status
+    };
+    let untrusting = harness();
+    let statuses: Vec<u16> = (0..4).map(|n| forwarded(&untrusting, n)).collect();
+    assert_eq!(statuses, [200, 200, 200, 429]);
+    let trusting = harness_with(vec![("trustForwardedFor", Arg::Bool(true))]);
+    let statuses: Vec<u16> = (0..4).map(|n| forwarded(&trusting, n)).collect();
+    assert_eq!(statuses, [200, 200, 200, 200]);
+}
+
+#[test]
+fn the_right_code_gives_a_proof_the_app_server_can_check() {
+    let h = harness();
+    let uuid = h.start("+14155550100").body["sessionUuid"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let a = h.check(&uuid, OTP);
+    assert_eq!(a.status, 200);
+    assert_eq!(a.body["verified"], true);
+    let token = a.body["proof"].as_str().unwrap();
+    let checked = proof::verify(token, SECRET, T0 / 1000 + 1).unwrap();
+    assert_eq!(checked.session_uuid, uuid);
+    assert_eq!(checked.recipient, "+14155550100");
+    assert_eq!(checked.expires_at, T0 / 1000 + 600);
+    assert!(proof::verify(token, "another-secret-of-32-characters!!", T0 / 1000).is_err());
+    assert_eq!(
+        h.check(&uuid, OTP).body["reason"],
+        "expired",
+        "a code works once"
+    );
+}
+
+#[test]
+fn wrong_codes_are_results_with_a_reason() {
+    let h = harness();
+    let uuid = h.start("+14155550100").body["sessionUuid"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let a = h.check(&uuid, "000000");
+    assert_eq!(
+        (
+            a.status,
+            a.body["verified"].as_bool(),
+            a.body["reason"].as_str()
+        ),
+        (200, Some(false), Some("incorrect"))
+    );
+    assert_eq!(h.check(&uuid, "000001").body["reason"], "incorrect");
+    assert_eq!(
+        h.check(&uuid, "000002").body["reason"],
+        "too_many_attempts",
+        "Plivo expired it"
+    );
+    assert_eq!(h.check(&uuid, OTP).body["reason"], "expired");
+}
+
+#[test]
+fn checks_per_session_are_capped_without_asking_plivo() {
+    let h = harness_with(vec![(
+        "limits",
+        Arg::Map(vec![
+            ("checksPerSession".into(), Arg::Number(2.0)),
+            (
+                "failuresPerRecipient".into(),
+                Arg::List(vec![Arg::Number(100.0), Arg::Number(60.0)]),
+            ),
+        ]),
+    )]);
+    let uuid = h.start("+14155550100").body["sessionUuid"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    h.check(&uuid, "000000");
+    h.check(&uuid, "000001");
+    let before = h.calls();
+    assert_eq!(h.check(&uuid, OTP).body["reason"], "too_many_attempts");
+    assert_eq!(h.calls(), before, "refused here, not at Plivo");
+}
+
+#[test]
+fn wrong_codes_per_recipient_lock_the_number_out() {
+    let h = harness_with(vec![(
+        "limits",
+        Arg::Map(vec![
+            (
+                "failuresPerRecipient".into(),
+                Arg::List(vec![Arg::Number(3.0), Arg::Number(3600.0)]),
+            ),
+            ("resendAfterSecs".into(), Arg::Number(0.0)),
+            (
+                "sendsPerRecipient".into(),
+                Arg::List(vec![Arg::Number(10.0), Arg::Number(600.0)]),
+            ),
+        ]),
+    )]);
+    let first = h.start("+14155550100").body["sessionUuid"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    h.check(&first, "000000");
+    h.check(&first, "000001");
+    let second = h.start("+14155550100").body["sessionUuid"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    h.check(&second, "000002");
+    let a = h.check(&second, OTP);
+    assert_eq!(
+        (a.status, a.code()),
+        (429, "rate_limited"),
+        "even the right code waits"
+    );
+    assert_eq!(a.header("Retry-After"), Some("3600"));
+    assert_eq!(
+        h.start("+14155550100").status,
+        429,
+        "and no new code is sent"
+    );
+    h.advance(3600);
+    assert_eq!(h.check(&second, OTP).body["verified"], true);
+}
+
+#[test]
+fn bad_checks_are_refused() {
+    let h = harness();
+    for fields in [
+        vec![
+            ("sessionUuid", Arg::Text("../../x".into())),
+            ("otp", Arg::Text(OTP.into())),
+        ],
+        vec![
+            (
+                "sessionUuid",
+                Arg::Text("00000000-0000-4000-8000-000000000001".into()),
+            ),
+            ("otp", Arg::Number(482913.0)),
+        ],
+        vec![(
+            "sessionUuid",
+            Arg::Text("00000000-0000-4000-8000-000000000001".into()),
+        )],
+        vec![
+            (
+                "sessionUuid",
+                Arg::Text("00000000-0000-4000-8000-000000000001".into()),
+            ),
+            ("otp", Arg::Text("12".into())),
+            ("x", Arg::Bool(true)),
+        ],
+    ] {
+        let a = h.post("/verify/check", &fields);
+        assert_eq!(
+            (a.status, a.code()),
+            (400, "invalid_argument"),
+            "{}",
+            a.body
+        );
+    }
+    assert_eq!(h.calls(), 0);
+    let a = h.check("00000000-0000-4000-8000-000000000099", OTP);
+    assert_eq!((a.status, a.code()), (404, "not_found"));
+}
+
+#[test]
+fn the_status_route_shows_only_what_a_browser_needs() {
+    let h = harness();
+    let uuid = h.start("+14155550100").body["sessionUuid"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let a = h.send(get_request(&format!("/verify/session/{uuid}")));
+    assert_eq!(a.status, 200);
+    assert_eq!(
+        a.body,
+        serde_json::json!({"status": "in-progress", "channel": "sms", "attempts": 1})
+    );
+    assert!(!a.raw.body.contains("4155550100"));
+    assert_eq!(
+        h.send(get_request("/verify/session/nope")).code(),
+        "invalid_argument"
+    );
+}
+
+#[test]
+fn plivo_failures_never_leak_credentials() {
+    let h = harness_with(vec![(
+        "limits",
+        Arg::Map(vec![(
+            "sendsPerIp".into(),
+            Arg::List(vec![Arg::Number(100.0), Arg::Number(60.0)]),
+        )]),
+    )]);
+    for (error, status, code) in [
+        (
+            Error::from_status(401, Some(format!("bad token {TOKEN}")), None, None),
+            502,
+            "upstream_error",
+        ),
+        (
+            Error::new(ErrorCode::Timeout, "the request timed out"),
+            504,
+            "upstream_timeout",
+        ),
+        (
+            Error::from_status(429, None, None, Some("7")),
+            429,
+            "rate_limited",
+        ),
+        (
+            Error::from_status(500, None, None, None),
+            502,
+            "upstream_error",
+        ),
+    ] {
+        *h.proxy.backend.fail_with.borrow_mut() = Some(error);
+        h.advance(31);
+        let a = h.start(&format!("+1415555{:04}", h.calls()));
+        assert_eq!((a.status, a.code()), (status, code), "{}", a.body);
+    }
+}
+
+fn signed_callback(url_called: &str, token: &str) -> ProxyRequest {
+    let params = [
+        ("AttemptSequence", "1"),
+        ("AttemptUUID", "e2f66aeb-6b98-42a9-ba81-0aba74a7eb7c"),
+        ("Channel", "sms"),
+        ("ChannelErrorCode", ""),
+        ("ChannelStatus", "delivered"),
+        ("Recipient", "14155550100"),
+        ("RequestTime", "2023-07-24 17:17:21 +0000 UTC"),
+        ("SessionStatus", "in-progress"),
+        ("SessionUUID", "d8f1b187-ddcb-438a-a298-eb17fb2b31f5"),
+    ];
+    let body = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(params)
+        .finish();
+    let signature = sign_v3(
+        token,
+        CallbackMethod::Post,
+        "https://verify.example.com/verify/callback",
+        &params,
+        "1234",
+    );
+    ProxyRequest {
+        method: "POST".into(),
+        url: url_called.into(),
+        headers: vec![
+            (
+                "content-type".into(),
+                "application/x-www-form-urlencoded".into(),
+            ),
+            ("x-plivo-signature-v3".into(), signature),
+            ("x-plivo-signature-v3-nonce".into(), "1234".into()),
+        ],
+        body: Some(body),
+        json: None,
+    }
+}
+
+#[test]
+fn signed_callbacks_reach_on_status_and_others_get_403() {
+    let h = harness();
+    // Behind a proxy that rewrote the URL: the public URL is what was signed.
+    let a = h.send(signed_callback(
+        "http://internal:8787/verify/callback",
+        TOKEN,
+    ));
+    assert_eq!(a.status, 200);
+    let event = a.event.expect("handed to onStatus");
+    assert_eq!(event.channel_status.as_deref(), Some("delivered"));
+    assert_eq!(event.session_uuid, "d8f1b187-ddcb-438a-a298-eb17fb2b31f5");
+
+    let forged = h.send(signed_callback(
+        "https://verify.example.com/verify/callback",
+        "not-the-token",
+    ));
+    assert_eq!((forged.status, forged.code()), (403, "invalid_signature"));
+    assert!(forged.event.is_none());
+    let mut tampered = signed_callback("https://verify.example.com/verify/callback", TOKEN);
+    tampered.body = tampered.body.map(|b| b.replace("delivered", "failed"));
+    assert_eq!(h.send(tampered).status, 403);
+    let mut unsigned = signed_callback("https://verify.example.com/verify/callback", TOKEN);
+    unsigned.headers.retain(|(k, _)| !k.starts_with("x-plivo"));
+    assert_eq!(h.send(unsigned).status, 403);
+}
+
+#[test]
+fn cors_answers_allowed_origins_only() {
+    let h = harness();
+    let from = |origin: &str| {
+        post_request(
+            "/verify/start",
+            &[("recipient", Arg::Text("+14155550100".into()))],
+            &[("origin", origin)],
+        )
+    };
+    let a = h.send(from("https://app.example.com"));
+    assert_eq!(a.status, 200);
+    assert_eq!(
+        a.header("Access-Control-Allow-Origin"),
+        Some("https://app.example.com")
+    );
+    assert_eq!(
+        a.header("Access-Control-Expose-Headers"),
+        Some("Retry-After")
+    );
+
+    let calls = h.calls();
+    let a = h.send(from("https://evil.example"));
+    assert_eq!((a.status, a.code()), (403, "origin_not_allowed"));
+    assert_eq!(a.header("Access-Control-Allow-Origin"), None);
+    assert_eq!(h.calls(), calls, "refused before anything was done");
+
+    let same = h.send(from("https://verify.example.com"));
+    assert_eq!(
+        same.status, 429,
+        "same origin passes CORS (then meets the resend wait)"
+    );
+    assert_eq!(same.header("Access-Control-Allow-Origin"), None);
+
+    let mut preflight = get_request("/verify/check");
+    preflight.method = "OPTIONS".into();
+    preflight.headers = vec![("origin".into(), "https://app.example.com".into())];
+    let a = h.send(preflight.clone());
+    assert_eq!(a.status, 204);
+    assert_eq!(
+        a.header("Access-Control-Allow-Methods"),
+        Some("GET, POST, OPTIONS")
+    );
+    assert_eq!(
+        a.header("Access-Control-Allow-Headers"),
+        Some("Content-Type")
+    );
+    preflight.headers = vec![("origin".into(), "https://evil.example".into())];
+    assert_eq!(h.send(preflight).status, 403);
+}
+
+#[test]
+fn unknown_routes_and_methods() {
+    let h = harness();
+    let a = h.send(get_request("/verify/nothing"));
+    assert_eq!((a.status, a.code()), (404, "not_found"));
+    let a = h.send(get_request("/verify/start"));
+    assert_eq!((a.status, a.code()), (405, "method_not_allowed"));
+    assert_eq!(a.header("Allow"), Some("POST, OPTIONS"));
+}
