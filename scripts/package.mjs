@@ -217,19 +217,11 @@ write(
 // ---------------------------------------------------------------------------------------
 // index.d.ts: the generated declarations re-exported, plus VerifyError.
 
-const ERROR_CODES = ["invalid_argument", "authentication", "forbidden", "not_found",
-  "method_not_allowed", "rate_limited", "server_error", "timeout", "network",
-  "invalid_response", "invalid_signature", "bad_request"];
 const has = (name) => declared.values.has(name) || declared.types.has(name);
 let errorTypes = "";
 if (snippet || has("VerifyError")) {
-  if (!has("VerifyErrorCode")) {
-    errorTypes += `
-/** The stable \`code\` of every {@link VerifyError}. */
-export type VerifyErrorCode =
-${ERROR_CODES.map((c) => `  | "${c}"`).join("\n")};
-`;
-  }
+  // The union of codes is declared by the crate (src/js/types.rs), next to the Rust enum.
+  if (!has("VerifyErrorCode")) fail("the crate's d.ts declares no VerifyErrorCode");
   if (!has("VerifyError")) {
     errorTypes += `
 /**

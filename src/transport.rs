@@ -17,7 +17,7 @@ use crate::js::convert::{property, type_name};
 extern "C" {
     /// The global `fetch`, called as a plain function (never through `window`).
     #[wasm_bindgen(js_name = fetch, catch)]
-    fn global_fetch(url: &str, init: &Object) -> Result<Promise, JsValue>;
+    pub(crate) fn global_fetch(url: &str, init: &Object) -> Result<Promise, JsValue>;
 
     /// The global `setTimeout` (present in every runtime we support).
     #[wasm_bindgen(js_name = setTimeout)]
@@ -122,7 +122,7 @@ impl Transport {
 }
 
 /// Why `fetch` failed: a timeout (our signal) or the network.
-fn fetch_failure(thrown: &JsValue) -> Error {
+pub(crate) fn fetch_failure(thrown: &JsValue) -> Error {
     let name = property(thrown, "name").as_string().unwrap_or_default();
     if name == "TimeoutError" || name == "AbortError" {
         return Error::new(ErrorCode::Timeout, "the request timed out");

@@ -33,7 +33,55 @@ pub enum ErrorCode {
     InvalidProof,
     /// A proof of verification past its expiry.
     ExpiredProof,
+    /// Proxy: a cross-origin request from an origin not on the allow-list.
+    OriginNotAllowed,
+    /// Proxy: the number's country is not on the allow-list.
+    CountryNotAllowed,
+    /// Proxy: a body over 4 KiB.
+    PayloadTooLarge,
+    /// Proxy: a body that is not `application/json`.
+    UnsupportedMediaType,
+    /// Proxy: a body that is not a JSON object.
+    InvalidJson,
+    /// Proxy: Plivo refused the request (its message says why).
+    Rejected,
+    /// Proxy: Plivo could not be reached or refused the proxy.
+    UpstreamError,
+    /// Proxy: Plivo did not answer in time.
+    UpstreamTimeout,
+    /// Proxy: the rate limiter could not be reached.
+    LimitsUnavailable,
+    /// Proxy: the `onStatus` handler threw.
+    OnStatusFailed,
 }
+
+/// Every code, for parsing a code a server sent.
+const ALL_CODES: [ErrorCode; 24] = [
+    ErrorCode::InvalidArgument,
+    ErrorCode::Authentication,
+    ErrorCode::Forbidden,
+    ErrorCode::NotFound,
+    ErrorCode::MethodNotAllowed,
+    ErrorCode::RateLimited,
+    ErrorCode::ServerError,
+    ErrorCode::Timeout,
+    ErrorCode::Network,
+    ErrorCode::InvalidResponse,
+    ErrorCode::InvalidSignature,
+    ErrorCode::BadRequest,
+    ErrorCode::InvalidProof,
+    ErrorCode::ExpiredProof,
+    ErrorCode::OriginNotAllowed,
+    ErrorCode::CountryNotAllowed,
+    ErrorCode::PayloadTooLarge,
+    ErrorCode::UnsupportedMediaType,
+    ErrorCode::InvalidJson,
+    ErrorCode::Rejected,
+    ErrorCode::UpstreamError,
+    ErrorCode::UpstreamTimeout,
+    ErrorCode::LimitsUnavailable,
+    ErrorCode::OnStatusFailed,
+];
 
 impl ErrorCode {
     /// The code as JS sees it (`"rate_limited"`).
@@ -53,7 +101,22 @@ impl ErrorCode {
             ErrorCode::BadRequest => "bad_request",
             ErrorCode::InvalidProof => "invalid_proof",
             ErrorCode::ExpiredProof => "expired_proof",
+            ErrorCode::OriginNotAllowed => "origin_not_allowed",
+            ErrorCode::CountryNotAllowed => "country_not_allowed",
+            ErrorCode::PayloadTooLarge => "payload_too_large",
+            ErrorCode::UnsupportedMediaType => "unsupported_media_type",
+            ErrorCode::InvalidJson => "invalid_json",
+            ErrorCode::Rejected => "rejected",
+            ErrorCode::UpstreamError => "upstream_error",
+            ErrorCode::UpstreamTimeout => "upstream_timeout",
+            ErrorCode::LimitsUnavailable => "limits_unavailable",
+            ErrorCode::OnStatusFailed => "on_status_failed",
         }
+    }
+
+    /// The code named `text`, if it is one.
+    pub fn parse(text: &str) -> Option<ErrorCode> {
+        ALL_CODES.into_iter().find(|code| code.as_str() == text)
     }
 
     /// The code for an HTTP error status.
@@ -183,6 +246,30 @@ mod tests {
             (418, "bad_request"),
         ] {
             assert_eq!(ErrorCode::for_status(status).as_str(), code, "{status}");
+        }
+    }
+
+    #[test]
+    fn codes_round_trip() {
+        for code in ALL_CODES {
+            assert_eq!(ErrorCode::parse(code.as_str()), Some(code));
+        }
+        assert_eq!(ErrorCode::parse("nope"), None);
+    }
+
+    #[test]
+    fn the_typescript_union_lists_every_code() {
+        let types = include_str!("../js/types.rs");
+        let start = types.find("export type VerifyErrorCode =").unwrap();
+        let union = &types[start..types[start..].find(';').unwrap() + start];
+        let listed = union.matches("| \"").count();
+        assert_eq!(listed, ALL_CODES.len());
+        for code in ALL_CODES {
+            assert!(
+                union.contains(&format!("| \"{}\"", code.as_str())),
+                "{}",
+                code.as_str()
+            );
         }
     }
 

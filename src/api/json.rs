@@ -12,6 +12,8 @@ pub enum Json {
     Int(u64),
     /// A string.
     Str(String),
+    /// An array.
+    Array(Vec<Json>),
     /// An object, keys in the order given.
     Object(Vec<(&'static str, Json)>),
 }
@@ -35,6 +37,16 @@ impl Json {
             Json::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
             Json::Int(n) => out.push_str(&n.to_string()),
             Json::Str(text) => write_string(out, text),
+            Json::Array(items) => {
+                out.push('[');
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    item.write(out);
+                }
+                out.push(']');
+            }
             Json::Object(fields) => {
                 out.push('{');
                 for (i, (key, value)) in fields.iter().enumerate() {
@@ -81,11 +93,12 @@ mod tests {
                 "c",
                 Json::Object(vec![("d", Json::Bool(true)), ("e", Json::Null)]),
             ),
+            ("f", Json::Array(vec![Json::Int(1), Json::str("x")])),
         ]);
         let text = doc.render();
         assert_eq!(
             text,
-            r#"{"a":"q\"\\\n\u0001é","b":7,"c":{"d":true,"e":null}}"#
+            r#"{"a":"q\"\\\n\u0001é","b":7,"c":{"d":true,"e":null},"f":[1,"x"]}"#
         );
         let parsed: serde_json::Value = serde_json::from_str(&text).unwrap();
         assert_eq!(parsed["a"], "q\"\\\n\u{1}é");

@@ -13,12 +13,13 @@ use wasm_bindgen_futures::future_to_promise;
 
 use crate::api::error::{Error, ErrorCode};
 use crate::api::model::{CreateSessionResponse, Session, SessionList, ValidateSessionResponse};
-use crate::api::options::{ClientConfig, CreateSessionParams, ListFilter};
+use crate::api::options::{ClientConfig, CreateSessionParams, ListFilter, Options};
 use crate::api::params::{required_text, Arg, OTP, UUID};
 use crate::api::request::{ApiRequest, Endpoint};
 use crate::api::retry::MAX_RETRY_AFTER_MS;
 use crate::js::convert::{self, property};
 use crate::js::error;
+use crate::proxy::handler::Backend;
 use crate::transport::{sleep, Transport};
 
 /// Consecutive 429s `sessions()` waits out before giving up.
@@ -38,8 +39,8 @@ pub struct VerifyClient {
     inner: Rc<Client>,
 }
 
-/// What the JS class holds: where to send, and how.
-struct Client {
+/// What the JS class holds: where to send, and how. The proxy uses it as its Plivo.
+pub(crate) struct Client {
     endpoint: Endpoint,
     transport: Transport,
 }
@@ -212,43 +213,45 @@ impl VerifyClient {
         let client = self.inner.clone();
         let uuid = session_uuid_arg(&session_uuid);
         let otp = required_text("otp", convert::arg(&otp), crate::api::params::is_otp, OTP);
-        promise(async move {
-            let request = client.endpoint.validate_session(&uuid?, &otp?);
-            match client.call::<ValidateSessionResponse>(&request).await {
-                // The status says the code was right even when the body is unreadable (the
-                // reference's own example of this answer is not valid JSON).
-                Err(e) if e.code == ErrorCode::InvalidResponse && e.status.is_some() => {
-                    Ok(ValidateSessionResponse {
-                        api_id: None,
-                        message: None,
-                    })
-                }
-                other => other,
-            }
-        })
+        promise(async move { client.validate(&uuid?, &otp?).await })
     }
 }
 
 impl VerifyClient {
     fn build(options: &JsValue) -> Result<VerifyClient, Error> {
         let mut entries = convert::options("options", options, false)?;
-        let fetch = match entries.take("fetch") {
-            Arg::Absent => None,
-            Arg::Other("function") => Some(property(options, "fetch").unchecked_into::<Function>()),
-            other => {
-                return Err(Error::invalid_argument(
-                    "fetch",
-                    format!("must be a function, not {}", other.type_name()),
-                ))
-            }
-        };
+        let fetch = take_fetch(&mut entries, options)?;
         let config = ClientConfig::from_options(entries)?;
+        Ok(VerifyClient {
+            inner: Rc::new(Client::new(&config, fetch)),
+        })
+    }
+}
+
+/// The `fetch` option: a function, or absent for the global one.
+pub(crate) fn take_fetch(
+    entries: &mut Options,
+    options: &JsValue,
+) -> Result<Option<Function>, Error> {
+    match entries.take("fetch") {
+        Arg::Absent => Ok(None),
+        Arg::Other("function") => Ok(Some(property(options, "fetch").unchecked_into())),
+        other => Err(Error::invalid_argument(
+            "fetch",
+            format!("must be a function, not {}", other.type_name()),
+        )),
+    }
+}
+
+impl Client {
+    /// A client for validated settings.
+    pub(crate) fn new(config: &ClientConfig, fetch: Option<Function>) -> Client {
         let mut user_agent = format!("plivo-verify-wasm/{}", env!("CARGO_PKG_VERSION"));
         if let Some(extra) = &config.user_agent {
             user_agent.push(' ');
             user_agent.push_str(extra);
         }
-        let client = Client {
+        Client {
             endpoint: Endpoint::new(&config.base_url, &config.auth_id, &config.auth_token),
             transport: Transport {
                 fetch,
@@ -256,14 +259,9 @@ impl VerifyClient {
                 max_retries: config.max_retries,
                 user_agent,
             },
-        };
-        Ok(VerifyClient {
-            inner: Rc::new(client),
-        })
+        }
     }
-}
 
-impl Client {
     /// Sends `request` and reads the answer as `T`.
     async fn call<T: DeserializeOwned>(&self, request: &ApiRequest) -> Result<T, Error> {
         let answer = self.transport.send(&self.endpoint, request).await?;
@@ -271,6 +269,45 @@ impl Client {
             status: Some(answer.status),
             ..Error::invalid_response(e)
         })
+    }
+
+    /// Checks a code (both arguments validated).
+    async fn validate(
+        &self,
+        session_uuid: &str,
+        otp: &str,
+    ) -> Result<ValidateSessionResponse, Error> {
+        let request = self.endpoint.validate_session(session_uuid, otp);
+        match self.call::<ValidateSessionResponse>(&request).await {
+            // The status says the code was right even when the body is unreadable (the
+            // reference's own example of this answer is not valid JSON).
+            Err(e) if e.code == ErrorCode::InvalidResponse && e.status.is_some() => {
+                Ok(ValidateSessionResponse {
+                    api_id: None,
+                    message: None,
+                })
+            }
+            other => other,
+        }
+    }
+}
+
+/// The proxy's Plivo.
+impl Backend for Client {
+    async fn create_session(&self, params: CreateSessionParams) -> Result<String, Error> {
+        let request = self.endpoint.create_session(&params);
+        Ok(self
+            .call::<CreateSessionResponse>(&request)
+            .await?
+            .session_uuid)
+    }
+
+    async fn get_session(&self, session_uuid: &str) -> Result<Session, Error> {
+        self.call(&self.endpoint.get_session(session_uuid)).await
+    }
+
+    async fn validate_session(&self, session_uuid: &str, otp: &str) -> Result<(), Error> {
+        self.validate(session_uuid, otp).await.map(|_| ())
     }
 }
 

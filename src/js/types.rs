@@ -5,6 +5,32 @@ use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen(typescript_custom_section)]
 const TYPES: &str = r#"
+/** The stable `code` of every `VerifyError` (Rust: `api::error::ErrorCode`). */
+export type VerifyErrorCode =
+  | "invalid_argument"
+  | "authentication"
+  | "forbidden"
+  | "not_found"
+  | "method_not_allowed"
+  | "rate_limited"
+  | "server_error"
+  | "timeout"
+  | "network"
+  | "invalid_response"
+  | "invalid_signature"
+  | "bad_request"
+  | "invalid_proof"
+  | "expired_proof"
+  | "origin_not_allowed"
+  | "country_not_allowed"
+  | "payload_too_large"
+  | "unsupported_media_type"
+  | "invalid_json"
+  | "rejected"
+  | "upstream_error"
+  | "upstream_timeout"
+  | "limits_unavailable"
+  | "on_status_failed";
 /** Options of `new VerifyClient(options)`. */
 export interface VerifyClientOptions {
   /** Plivo auth id (`MA…`, or a subaccount's `SA…`). */
@@ -184,6 +210,96 @@ export interface VerifyCallbackSignatureV2Params {
   /** `X-Plivo-Signature-V2`. */
   signature: string;
   authToken: string;
+}
+
+/** `[count, seconds]`: at most `count` events per `seconds`. */
+export type LimitWindow = [number, number];
+
+/** The proxy's guards. */
+export interface ProxyLimits {
+  /** Codes sent to one number; default `[3, 600]`. */
+  sendsPerRecipient?: LimitWindow;
+  /** Codes requested from one client IP; default `[10, 3600]`. */
+  sendsPerIp?: LimitWindow;
+  /** Wait between two sends to one number, seconds; default 30. */
+  resendAfterSecs?: number;
+  /** Code checks per session; default 5. */
+  checksPerSession?: number;
+  /** Wrong codes per number before it is locked out; default `[10, 86400]`. */
+  failuresPerRecipient?: LimitWindow;
+}
+
+/** A Durable Object namespace binding (of the `VerifyLimiter` class). */
+export interface LimitStoreNamespace {
+  idFromName(name: string): unknown;
+  get(id: never): { fetch(input: string, init?: RequestInit): Promise<Response> };
+}
+
+/** Options of `new VerifyProxy(options)`. */
+export interface VerifyProxyOptions extends VerifyClientOptions {
+  appUuid?: string;
+  brandName?: string;
+  codeLength?: number;
+  locale?: string;
+  /** Where the routes live; default `"/verify"`. */
+  basePath?: string;
+  /** Origins allowed to call cross-origin (exact, e.g. `"https://app.example.com"`); others get 403. */
+  allowedOrigins?: string[];
+  /** Where Plivo reaches the proxy: callbacks go to `publicUrl + basePath + "/callback"`. */
+  publicUrl?: string;
+  /** Calling codes codes may be sent to, e.g. `["1", "44"]`; absent: any. */
+  allowedCountryCodes?: string[];
+  limits?: ProxyLimits;
+  /** Signs the proofs of verification: a random string of at least 32 characters. */
+  proofSecret: string;
+  /** Proof lifetime in seconds; default 600. */
+  proofTtlSecs?: number;
+  /** Count `X-Forwarded-For` as the client IP when `CF-Connecting-IP` is absent; default false. */
+  trustForwardedFor?: boolean;
+  /** Accept callbacks signed with V2 only (it does not sign the parameters); default false. */
+  allowV2?: boolean;
+  /** Receives every verified status callback. A throw or rejection answers 500 (Plivo retries). */
+  onStatus?: (event: StatusCallback) => void | Promise<void>;
+  /** Share the limits between instances: the `VerifyLimiter` Durable Object binding. Default: this isolate's memory. */
+  limitStore?: LimitStoreNamespace;
+}
+
+/** What `verifyProof` finds in a proof. */
+export interface VerifiedProof {
+  sessionUuid: string;
+  /** E.164 with `+`. */
+  recipient: string;
+  /** Unix seconds. */
+  expiresAt: number;
+}
+
+/** Options of `new VerifyBrowserClient(options)`. */
+export interface VerifyBrowserClientOptions {
+  /** The proxy's base path or URL; default `"/verify"`. */
+  endpoint?: string;
+  fetch?: typeof fetch;
+  /** Per request, milliseconds; default 10000. */
+  timeoutMs?: number;
+}
+
+/** Answer of the proxy's `/start`. */
+export interface StartResult {
+  sessionUuid: string;
+  channel: Channel;
+  /** Seconds before another code may be sent to this number. */
+  resendAfterSecs: number;
+}
+
+/** Answer of the proxy's `/check`. */
+export type CheckResult =
+  | { verified: true; proof: string }
+  | { verified: false; reason: "incorrect" | "expired" | "too_many_attempts" };
+
+/** Answer of the proxy's `/session/{uuid}`. */
+export interface SessionStatusResult {
+  status: SessionStatus | null;
+  channel: Channel | (string & {}) | null;
+  attempts: number;
 }
 
 /** Options of `verifyCallbackRequest`. */

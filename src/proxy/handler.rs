@@ -91,13 +91,13 @@ fn json(status: u16, body: Json) -> ProxyResponse {
 }
 
 /// `{"error": {"code", "message"}}`.
-fn error(status: u16, code: &str, message: &str) -> ProxyResponse {
+fn error(status: u16, code: ErrorCode, message: &str) -> ProxyResponse {
     json(
         status,
         Json::Object(vec![(
             "error",
             Json::Object(vec![
-                ("code", Json::str(code)),
+                ("code", Json::str(code.as_str())),
                 ("message", Json::str(message)),
             ]),
         )]),
@@ -105,7 +105,7 @@ fn error(status: u16, code: &str, message: &str) -> ProxyResponse {
 }
 
 fn rate_limited(retry_after_secs: u64, message: &str) -> ProxyResponse {
-    let mut response = error(429, "rate_limited", message);
+    let mut response = error(429, ErrorCode::RateLimited, message);
     response
         .headers
         .push(("Retry-After", retry_after_secs.to_string()));
@@ -115,21 +115,21 @@ fn rate_limited(retry_after_secs: u64, message: &str) -> ProxyResponse {
 /// A failed call to Plivo, as the browser may see it: no credentials, no internals.
 fn upstream(e: &Error) -> ProxyResponse {
     match e.code {
-        ErrorCode::InvalidArgument => error(400, "invalid_argument", &e.message),
-        ErrorCode::NotFound => error(404, "not_found", "no such session"),
-        ErrorCode::BadRequest => error(400, "rejected", &e.message),
+        ErrorCode::InvalidArgument => error(400, ErrorCode::InvalidArgument, &e.message),
+        ErrorCode::NotFound => error(404, ErrorCode::NotFound, "no such session"),
+        ErrorCode::BadRequest => error(400, ErrorCode::Rejected, &e.message),
         ErrorCode::RateLimited => rate_limited(
             e.retry_after_ms.map_or(60, |ms| ms.div_ceil(1000).max(1)),
             "the verification service is busy: try again later",
         ),
         ErrorCode::Timeout => error(
             504,
-            "upstream_timeout",
+            ErrorCode::UpstreamTimeout,
             "the verification service did not answer in time",
         ),
         _ => error(
             502,
-            "upstream_error",
+            ErrorCode::UpstreamError,
             "the verification service could not be reached or refused the request",
         ),
     }
@@ -176,7 +176,7 @@ impl<B: Backend, S: LimitStore> Proxy<B, S> {
         let mut response = match (&origin, &route) {
             (Origin::Refused, _) => error(
                 403,
-                "origin_not_allowed",
+                ErrorCode::OriginNotAllowed,
                 "this origin may not call the proxy",
             ),
             (_, Route::Preflight) => ProxyResponse {
@@ -184,9 +184,9 @@ impl<B: Backend, S: LimitStore> Proxy<B, S> {
                 headers: Vec::new(),
                 body: String::new(),
             },
-            (_, Route::NotFound) => error(404, "not_found", "no such route"),
+            (_, Route::NotFound) => error(404, ErrorCode::NotFound, "no such route"),
             (_, Route::WrongMethod(allow)) => {
-                let mut response = error(405, "method_not_allowed", "method not allowed");
+                let mut response = error(405, ErrorCode::MethodNotAllowed, "method not allowed");
                 response.headers.push(("Allow", (*allow).to_owned()));
                 response
             }
@@ -252,7 +252,7 @@ impl<B: Backend, S: LimitStore> Proxy<B, S> {
         self.store.apply(rules, record, now_ms).await.map_err(|_| {
             error(
                 503,
-                "limits_unavailable",
+                ErrorCode::LimitsUnavailable,
                 "the rate limiter could not be reached",
             )
         })
@@ -275,20 +275,20 @@ impl<B: Backend, S: LimitStore> Proxy<B, S> {
         let Some(recipient) = recipient else {
             return error(
                 400,
-                "invalid_argument",
+                ErrorCode::InvalidArgument,
                 &format!("recipient: must be {E164}"),
             );
         };
         let channel = body.take("channel");
         if let Err(e) = body.finish() {
-            return error(400, "invalid_argument", &e.message);
+            return error(400, ErrorCode::InvalidArgument, &e.message);
         }
         let digits = &recipient[1..];
         let codes = &self.config.allowed_country_codes;
         if !codes.is_empty() && !codes.iter().any(|code| digits.starts_with(code.as_str())) {
             return error(
                 403,
-                "country_not_allowed",
+                ErrorCode::CountryNotAllowed,
                 "codes cannot be sent to this country",
             );
         }
@@ -317,7 +317,7 @@ impl<B: Backend, S: LimitStore> Proxy<B, S> {
         }
         let params = match CreateSessionParams::from_options(Options::new(options)) {
             Ok(params) => params,
-            Err(e) => return error(400, "invalid_argument", &e.message),
+            Err(e) => return error(400, ErrorCode::InvalidArgument, &e.message),
         };
         let channel = params.fields.iter().find(|(k, _)| *k == "channel").map_or(
             "sms".to_owned(),
@@ -385,7 +385,7 @@ impl<B: Backend, S: LimitStore> Proxy<B, S> {
         let (uuid, otp) = match (uuid, otp, body.finish()) {
             (Ok(uuid), Ok(otp), Ok(())) => (uuid, otp),
             (Err(e), ..) | (_, Err(e), _) | (.., Err(e)) => {
-                return error(400, "invalid_argument", &e.message)
+                return error(400, ErrorCode::InvalidArgument, &e.message)
             }
         };
         let not_verified = |reason: &str| {
@@ -414,7 +414,7 @@ impl<B: Backend, S: LimitStore> Proxy<B, S> {
         let Some(recipient) = session.recipient.as_deref().and_then(normalize_recipient) else {
             return error(
                 502,
-                "upstream_error",
+                ErrorCode::UpstreamError,
                 "the verification service sent a session without a number",
             );
         };
@@ -470,7 +470,7 @@ impl<B: Backend, S: LimitStore> Proxy<B, S> {
         if !is_uuid(uuid) {
             return error(
                 400,
-                "invalid_argument",
+                ErrorCode::InvalidArgument,
                 &format!("sessionUuid: must be {UUID}"),
             );
         }
@@ -526,7 +526,7 @@ impl<B: Backend, S: LimitStore> Proxy<B, S> {
             Err(_) => Handled {
                 response: error(
                     403,
-                    "invalid_signature",
+                    ErrorCode::InvalidSignature,
                     "the callback's signature does not verify",
                 ),
                 event: None,
@@ -547,19 +547,22 @@ fn json_body(request: &ProxyRequest) -> Result<Options, ProxyResponse> {
     {
         return Err(error(
             415,
-            "unsupported_media_type",
+            ErrorCode::UnsupportedMediaType,
             "send a JSON body with Content-Type: application/json",
         ));
     }
     if request.body.is_none() {
         return Err(error(
             413,
-            "payload_too_large",
+            ErrorCode::PayloadTooLarge,
             "the body is larger than 4 KiB",
         ));
     }
-    request
-        .json
-        .clone()
-        .ok_or_else(|| error(400, "invalid_json", "the body must be a JSON object"))
+    request.json.clone().ok_or_else(|| {
+        error(
+            400,
+            ErrorCode::InvalidJson,
+            "the body must be a JSON object",
+        )
+    })
 }

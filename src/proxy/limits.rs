@@ -3,6 +3,10 @@
 
 use std::collections::{HashMap, VecDeque};
 
+use crate::api::error::{Error, ErrorCode};
+use crate::api::json::Json;
+use crate::api::params::Arg;
+
 /// One limit on one key: at most `limit` events per `window_ms`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rule {
@@ -107,6 +111,122 @@ impl super::handler::LimitStore for MemoryStore {
     }
 }
 
+/// The question a worker asks the Durable Object limiter, as JSON:
+/// `{"record":true,"now":1700000000000,"rules":[{"key":"…","limit":3,"windowMs":600000}]}`.
+pub fn encode_request(rules: &[Rule], record: bool, now_ms: u64) -> String {
+    let rules = rules
+        .iter()
+        .map(|r| {
+            Json::Object(vec![
+                ("key", Json::str(r.key.as_str())),
+                ("limit", Json::Int(u64::from(r.limit))),
+                ("windowMs", Json::Int(r.window_ms)),
+            ])
+        })
+        .collect();
+    Json::Object(vec![
+        ("record", Json::Bool(record)),
+        ("now", Json::Int(now_ms)),
+        ("rules", Json::Array(rules)),
+    ])
+    .render()
+}
+
+fn malformed() -> Error {
+    Error::new(ErrorCode::InvalidResponse, "malformed limiter message")
+}
+
+fn field(entries: &[(String, Arg)], key: &str) -> Option<Arg> {
+    entries
+        .iter()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.clone())
+}
+
+fn whole(arg: Option<Arg>) -> Option<u64> {
+    match arg {
+        Some(Arg::Number(n)) if n >= 0.0 && n.fract() == 0.0 && n <= 9.0e15 => Some(n as u64),
+        _ => None,
+    }
+}
+
+/// Reads what [`encode_request`] wrote (parsed by the JS engine).
+pub fn decode_request(message: Arg) -> Result<(Vec<Rule>, bool, u64), Error> {
+    let Arg::Map(entries) = message else {
+        return Err(malformed());
+    };
+    let Some(Arg::Bool(record)) = field(&entries, "record") else {
+        return Err(malformed());
+    };
+    let now = whole(field(&entries, "now")).ok_or_else(malformed)?;
+    let Some(Arg::List(items)) = field(&entries, "rules") else {
+        return Err(malformed());
+    };
+    let rules = items
+        .into_iter()
+        .map(|item| {
+            let Arg::Map(rule) = item else {
+                return Err(malformed());
+            };
+            let Some(Arg::Text(key)) = field(&rule, "key") else {
+                return Err(malformed());
+            };
+            let limit = whole(field(&rule, "limit")).and_then(|n| u32::try_from(n).ok());
+            let window_ms = whole(field(&rule, "windowMs"));
+            match (limit, window_ms) {
+                (Some(limit), Some(window_ms)) if !key.is_empty() && key.len() <= 256 => Ok(Rule {
+                    key,
+                    limit,
+                    window_ms,
+                }),
+                _ => Err(malformed()),
+            }
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    if rules.is_empty() || rules.len() > 8 {
+        return Err(malformed());
+    }
+    Ok((rules, record, now))
+}
+
+/// The limiter's answer: `{"allowed":true}` or `{"allowed":false,"retryAfterSecs":30}`.
+pub fn encode_decision(decision: Decision) -> String {
+    match decision {
+        Decision::Allowed => Json::Object(vec![("allowed", Json::Bool(true))]).render(),
+        Decision::Limited { retry_after_secs } => Json::Object(vec![
+            ("allowed", Json::Bool(false)),
+            ("retryAfterSecs", Json::Int(retry_after_secs)),
+        ])
+        .render(),
+    }
+}
+
+/// A refused message: `{"error":{"code":"…","message":"…"}}`.
+pub fn encode_error(error: &Error) -> String {
+    Json::Object(vec![(
+        "error",
+        Json::Object(vec![
+            ("code", Json::str(error.code.as_str())),
+            ("message", Json::str(error.message.as_str())),
+        ]),
+    )])
+    .render()
+}
+
+/// Reads what [`encode_decision`] wrote.
+pub fn decode_decision(message: Arg) -> Result<Decision, Error> {
+    let Arg::Map(entries) = message else {
+        return Err(malformed());
+    };
+    match field(&entries, "allowed") {
+        Some(Arg::Bool(true)) => Ok(Decision::Allowed),
+        Some(Arg::Bool(false)) => Ok(Decision::Limited {
+            retry_after_secs: whole(field(&entries, "retryAfterSecs")).ok_or_else(malformed)?,
+        }),
+        _ => Err(malformed()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -182,6 +302,60 @@ mod tests {
                 retry_after_secs: 10
             }
         );
+    }
+
+    /// What the JS engine's `JSON.parse` would hand over, for the tests.
+    fn parsed(json: &str) -> Arg {
+        fn convert(v: serde_json::Value) -> Arg {
+            match v {
+                serde_json::Value::Bool(b) => Arg::Bool(b),
+                serde_json::Value::Number(n) => Arg::Number(n.as_f64().unwrap()),
+                serde_json::Value::String(s) => Arg::Text(s),
+                serde_json::Value::Array(items) => {
+                    Arg::List(items.into_iter().map(convert).collect())
+                }
+                serde_json::Value::Object(map) => {
+                    Arg::Map(map.into_iter().map(|(k, v)| (k, convert(v))).collect())
+                }
+                serde_json::Value::Null => Arg::Other("null"),
+            }
+        }
+        convert(serde_json::from_str(json).unwrap())
+    }
+
+    #[test]
+    fn messages_to_the_durable_object_round_trip() {
+        let rules = vec![
+            rule("send:+14155550100", 3, 600),
+            rule("ip:203.0.113.7", 10, 3600),
+        ];
+        let message = encode_request(&rules, true, 1_700_000_000_123);
+        assert_eq!(
+            decode_request(parsed(&message)).unwrap(),
+            (rules, true, 1_700_000_000_123)
+        );
+        for decision in [
+            Decision::Allowed,
+            Decision::Limited {
+                retry_after_secs: 42,
+            },
+        ] {
+            assert_eq!(
+                decode_decision(parsed(&encode_decision(decision))).unwrap(),
+                decision
+            );
+        }
+        for bad in [
+            "[]",
+            r#"{"record":true,"now":1,"rules":[]}"#,
+            r#"{"record":"yes","now":1,"rules":[{"key":"k","limit":1,"windowMs":1}]}"#,
+            r#"{"record":true,"now":-1,"rules":[{"key":"k","limit":1,"windowMs":1}]}"#,
+            r#"{"record":true,"now":1,"rules":[{"key":"","limit":1,"windowMs":1}]}"#,
+            r#"{"record":true,"now":1,"rules":[{"key":"k","limit":1.5,"windowMs":1}]}"#,
+        ] {
+            assert!(decode_request(parsed(bad)).is_err(), "{bad}");
+        }
+        assert!(decode_decision(parsed(r#"{"allowed":false}"#)).is_err());
     }
 
     #[test]

@@ -1,0 +1,229 @@
+//! `VerifyBrowserClient`: the browser's side of the proxy. No credentials: it calls the
+//! proxy's `/start`, `/check` and `/session/{uuid}` and answers with the same objects, or
+//! rejects with the same `VerifyError`s, as the rest of the package.
+
+use js_sys::{Function, Object, Promise, Reflect};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::{future_to_promise, JsFuture};
+
+use crate::api::error::{parse_retry_after, Error, ErrorCode};
+use crate::api::json::Json;
+use crate::api::options::{Options, DEFAULT_TIMEOUT_MS};
+use crate::api::params::*;
+use crate::js::client::take_fetch;
+use crate::js::convert::{self, property};
+use crate::js::error;
+use crate::proxy::handler::normalize_recipient;
+use crate::transport::{fetch_failure, global_fetch};
+
+/// A path such as `/verify`, or an absolute http(s) URL; no trailing slash.
+fn is_endpoint(text: &str) -> bool {
+    (text.starts_with('/') && !text.starts_with("//") || is_http_url(text))
+        && !text.chars().any(|c| c.is_whitespace() || c.is_control())
+}
+
+/// Talks to a `VerifyProxy` from the browser.
+///
+/// ```js
+/// const verify = new VerifyBrowserClient({ endpoint: "/verify" });
+/// const { sessionUuid } = await verify.start("+14155550100", { channel: "sms" });
+/// const result = await verify.check(sessionUuid, code);   // { verified: true, proof } or { verified: false, reason }
+/// ```
+#[wasm_bindgen]
+pub struct VerifyBrowserClient {
+    endpoint: String,
+    fetch: Option<Function>,
+    timeout_ms: u32,
+}
+
+#[wasm_bindgen]
+impl VerifyBrowserClient {
+    /// `{ endpoint?: "/verify", fetch?, timeoutMs? }`.
+    #[wasm_bindgen(constructor)]
+    pub fn new(
+        #[wasm_bindgen(unchecked_optional_param_type = "VerifyBrowserClientOptions")]
+        options: JsValue,
+    ) -> Result<VerifyBrowserClient, JsValue> {
+        let build = || -> Result<VerifyBrowserClient, Error> {
+            let mut entries = convert::options("options", &options, true)?;
+            let fetch = take_fetch(&mut entries, &options)?;
+            let endpoint = optional_text(
+                "endpoint",
+                entries.take("endpoint"),
+                is_endpoint,
+                "a path such as /verify or an absolute http(s) URL",
+            )?
+            .map_or_else(
+                || "/verify".to_owned(),
+                |e| e.trim_end_matches('/').to_owned(),
+            );
+            let timeout_ms = optional_integer("timeoutMs", entries.take("timeoutMs"), 1, 600_000)?
+                .unwrap_or(DEFAULT_TIMEOUT_MS);
+            entries.finish()?;
+            Ok(VerifyBrowserClient {
+                endpoint,
+                fetch,
+                timeout_ms: timeout_ms as u32,
+            })
+        };
+        build().map_err(error::to_js)
+    }
+
+    /// Sends a code to `recipient` (as typed: spaces, dashes and parentheses are fine).
+    #[wasm_bindgen(unchecked_return_type = "Promise<StartResult>")]
+    pub fn start(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] recipient: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "{ channel?: Channel }")] options: JsValue,
+    ) -> Promise {
+        let body = (|| -> Result<String, Error> {
+            let typed = required_text(
+                "recipient",
+                convert::arg(&recipient),
+                |t| normalize_recipient(t).is_some(),
+                E164,
+            )?;
+            let recipient = normalize_recipient(&typed).unwrap_or(typed);
+            let mut options: Options = convert::options("options", &options, true)?;
+            let channel = optional_text(
+                "channel",
+                options.take("channel"),
+                |c| matches!(c, "sms" | "voice"),
+                "\"sms\" or \"voice\"",
+            )?;
+            options.finish()?;
+            let mut fields = vec![("recipient", Json::Str(recipient))];
+            if let Some(channel) = channel {
+                fields.push(("channel", Json::Str(channel)));
+            }
+            Ok(Json::Object(fields).render())
+        })();
+        self.send("POST", "/start".to_owned(), body)
+    }
+
+    /// Checks a code: `{ verified: true, proof }` or `{ verified: false, reason }`.
+    #[wasm_bindgen(unchecked_return_type = "Promise<CheckResult>")]
+    pub fn check(
+        &self,
+        #[wasm_bindgen(js_name = sessionUuid, unchecked_param_type = "string")]
+        session_uuid: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string")] otp: JsValue,
+    ) -> Promise {
+        let body = (|| -> Result<String, Error> {
+            let uuid = required_text("sessionUuid", convert::arg(&session_uuid), is_uuid, UUID)?;
+            let otp = required_text("otp", convert::arg(&otp), is_otp, OTP)?;
+            Ok(Json::Object(vec![
+                ("sessionUuid", Json::Str(uuid)),
+                ("otp", Json::Str(otp)),
+            ])
+            .render())
+        })();
+        self.send("POST", "/check".to_owned(), body)
+    }
+
+    /// A session's `{ status, channel, attempts }`.
+    #[wasm_bindgen(unchecked_return_type = "Promise<SessionStatusResult>")]
+    pub fn status(
+        &self,
+        #[wasm_bindgen(js_name = sessionUuid, unchecked_param_type = "string")]
+        session_uuid: JsValue,
+    ) -> Promise {
+        match required_text("sessionUuid", convert::arg(&session_uuid), is_uuid, UUID) {
+            Ok(uuid) => self.send("GET", format!("/session/{uuid}"), Ok(String::new())),
+            Err(e) => self.send("GET", String::new(), Err(e)),
+        }
+    }
+}
+
+impl VerifyBrowserClient {
+    /// One call to the proxy; a refused argument rejects without sending anything.
+    fn send(&self, method: &'static str, path: String, body: Result<String, Error>) -> Promise {
+        let url = format!("{}{path}", self.endpoint);
+        let fetch = self.fetch.clone();
+        let timeout_ms = self.timeout_ms;
+        future_to_promise(async move {
+            let body = body.map_err(error::to_js)?;
+            call_proxy(fetch, &url, method, body, timeout_ms)
+                .await
+                .map_err(error::to_js)
+        })
+    }
+}
+
+async fn call_proxy(
+    fetch: Option<Function>,
+    url: &str,
+    method: &str,
+    body: String,
+    timeout_ms: u32,
+) -> Result<JsValue, Error> {
+    let init = Object::new();
+    let headers = Object::new();
+    let set = |object: &Object, key: &str, value: &JsValue| {
+        let _ = Reflect::set(object, &key.into(), value);
+    };
+    set(&headers, "Accept", &"application/json".into());
+    set(&init, "method", &method.into());
+    if method == "POST" {
+        set(&headers, "Content-Type", &"application/json".into());
+        set(&init, "body", &body.into());
+    }
+    set(&init, "headers", &headers);
+    set(
+        &init,
+        "signal",
+        &web_sys::AbortSignal::timeout_with_u32(timeout_ms),
+    );
+    let started = match &fetch {
+        Some(fetch) => fetch
+            .call2(&JsValue::UNDEFINED, &url.into(), &init)
+            .map(|v| Promise::resolve(&v)),
+        None => global_fetch(url, &init),
+    };
+    let response = match started {
+        Ok(promise) => JsFuture::from(promise).await,
+        Err(thrown) => Err(thrown),
+    }
+    .map_err(|thrown| fetch_failure(&thrown))?;
+    let status = property(&response, "status").as_f64().unwrap_or(0.0) as u16;
+    let text = match property(&response, "text").dyn_into::<Function>() {
+        Ok(text) => JsFuture::from(Promise::resolve(
+            &text.call0(&response).unwrap_or(JsValue::UNDEFINED),
+        ))
+        .await
+        .map_err(|thrown| fetch_failure(&thrown))?
+        .as_string()
+        .unwrap_or_default(),
+        Err(_) => String::new(),
+    };
+    let json = js_sys::JSON::parse(&text).ok().filter(|v| v.is_object());
+    if (200..300).contains(&status) {
+        return json.ok_or_else(|| Error {
+            status: Some(status),
+            ..Error::invalid_response("the proxy's answer is not JSON")
+        });
+    }
+    let detail = json.as_ref().map(|j| property(j, "error"));
+    let code = detail
+        .as_ref()
+        .and_then(|d| property(d, "code").as_string())
+        .and_then(|c| ErrorCode::parse(&c))
+        .unwrap_or_else(|| ErrorCode::for_status(status));
+    let message = detail
+        .as_ref()
+        .and_then(|d| property(d, "message").as_string())
+        .unwrap_or_else(|| format!("HTTP {status}"));
+    let retry_after = match property(&response, "headers") {
+        headers if headers.is_object() => {
+            let get: Option<Function> = property(&headers, "get").dyn_into().ok();
+            get.and_then(|get| get.call1(&headers, &"retry-after".into()).ok())
+                .and_then(|v| v.as_string())
+        }
+        _ => None,
+    };
+    Err(Error {
+        status: Some(status),
+        retry_after_ms: retry_after.as_deref().and_then(parse_retry_after),
+        ..Error::new(code, message)
+    })
+}

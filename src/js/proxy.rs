@@ -1,0 +1,410 @@
+//! The edge proxy for JavaScript: `VerifyProxy` (a worker's `fetch` handler), the
+//! `VerifyLimiter` Durable Object that shares the limits' counts between instances, and
+//! `verifyProof` for the app's server. The decisions are `crate::proxy`'s; this file turns
+//! fetch `Request`s into `ProxyRequest`s and answers into `Response`s.
+
+use js_sys::{Array, Function, Object, Promise, Reflect, Uint8Array};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::{future_to_promise, JsFuture};
+
+use crate::api::error::{Error, ErrorCode};
+use crate::api::params::{is_non_empty, required_text, Arg, NON_EMPTY};
+use crate::js::client::{take_fetch, Client};
+use crate::js::convert::{self, property, type_name};
+use crate::js::error;
+use crate::proxy::config::ProxyConfig;
+use crate::proxy::handler::{LimitStore, Proxy, ProxyRequest, ProxyResponse, MAX_BODY};
+use crate::proxy::limits::{self, Decision, Limiter, MemoryStore, Rule};
+use crate::proxy::proof;
+
+/// The Durable Object every instance asks (one per deployment, so all see one count).
+const LIMITER_NAME: &str = "plivo-verify-limits";
+/// Largest message the limiter accepts.
+const MAX_LIMITER_MESSAGE: usize = 16 * 1024;
+
+/// Calls `object[name](...args)`.
+fn call(object: &JsValue, name: &str, args: &[JsValue]) -> Result<JsValue, JsValue> {
+    let method: Function = property(object, name)
+        .dyn_into()
+        .map_err(|_| JsValue::from_str(&format!("{name} is not a function")))?;
+    method.apply(object, &args.iter().collect::<Array>())
+}
+
+/// Awaits a value that may be a promise.
+async fn settle(value: JsValue) -> Result<JsValue, JsValue> {
+    JsFuture::from(Promise::resolve(&value)).await
+}
+
+/// Where the limits' counts live.
+enum Store {
+    /// This isolate's memory (the default).
+    Memory(MemoryStore),
+    /// A `VerifyLimiter` Durable Object, through its namespace binding.
+    DurableObject(JsValue),
+}
+
+impl LimitStore for Store {
+    async fn apply(&self, rules: &[Rule], record: bool, now_ms: u64) -> Result<Decision, Error> {
+        let namespace = match self {
+            Store::Memory(memory) => return memory.apply(rules, record, now_ms).await,
+            Store::DurableObject(namespace) => namespace,
+        };
+        let unreachable = |_| Error::new(ErrorCode::LimitsUnavailable, "the limiter failed");
+        let id = call(namespace, "idFromName", &[LIMITER_NAME.into()]).map_err(unreachable)?;
+        let stub = call(namespace, "get", &[id]).map_err(unreachable)?;
+        let init = Object::new();
+        let _ = Reflect::set(&init, &"method".into(), &"POST".into());
+        let body = limits::encode_request(rules, record, now_ms);
+        let _ = Reflect::set(&init, &"body".into(), &body.into());
+        let answer = call(
+            &stub,
+            "fetch",
+            &["https://verify-limiter.internal/apply".into(), init.into()],
+        )
+        .map_err(unreachable)?;
+        let response = settle(answer).await.map_err(unreachable)?;
+        let text = settle(call(&response, "text", &[]).map_err(unreachable)?)
+            .await
+            .map_err(unreachable)?
+            .as_string()
+            .unwrap_or_default();
+        let parsed = js_sys::JSON::parse(&text).map_err(unreachable)?;
+        limits::decode_decision(convert::arg(&parsed))
+    }
+}
+
+struct ProxyInner {
+    proxy: Proxy<Client, Store>,
+    on_status: Option<Function>,
+}
+
+/// The edge proxy: holds the Plivo credentials in a worker and answers the browser's
+/// `/start`, `/check`, `/session/{uuid}` and Plivo's `/callback` under `basePath`.
+///
+/// ```js
+/// const proxy = new VerifyProxy({ authId, authToken, proofSecret, allowedOrigins: [...] });
+/// export default { fetch: (request) => proxy.fetch(request) };
+/// ```
+#[wasm_bindgen]
+pub struct VerifyProxy {
+    inner: std::rc::Rc<ProxyInner>,
+}
+
+#[wasm_bindgen]
+impl VerifyProxy {
+    /// A proxy; throws `VerifyError` (`invalid_argument`) for bad options.
+    #[wasm_bindgen(constructor)]
+    pub fn new(
+        #[wasm_bindgen(unchecked_param_type = "VerifyProxyOptions")] options: JsValue,
+    ) -> Result<VerifyProxy, JsValue> {
+        VerifyProxy::build(&options).map_err(error::to_js)
+    }
+
+    /// Answers one request (a worker's `fetch` handler).
+    #[wasm_bindgen(unchecked_return_type = "Promise<Response>")]
+    pub fn fetch(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "Request")] request: JsValue,
+    ) -> Promise {
+        let inner = self.inner.clone();
+        future_to_promise(async move {
+            let request = read_request(&request).await.map_err(error::to_js)?;
+            let now_ms = js_sys::Date::now() as u64;
+            let handled = inner.proxy.handle(&request, now_ms).await;
+            let mut response = handled.response;
+            if let (Some(event), Some(on_status)) = (handled.event, &inner.on_status) {
+                let delivered = match convert::to_js(&event) {
+                    Ok(event) => match on_status.call1(&JsValue::UNDEFINED, &event) {
+                        Ok(result) => settle(result).await.is_ok(),
+                        Err(_) => false,
+                    },
+                    Err(_) => false,
+                };
+                if !delivered {
+                    // 500 makes Plivo try again later; the handler's error stays private.
+                    response = on_status_failed();
+                }
+            }
+            write_response(&response)
+        })
+    }
+}
+
+fn on_status_failed() -> ProxyResponse {
+    let body = crate::api::json::Json::Object(vec![(
+        "error",
+        crate::api::json::Json::Object(vec![
+            (
+                "code",
+                crate::api::json::Json::str(ErrorCode::OnStatusFailed.as_str()),
+            ),
+            (
+                "message",
+                crate::api::json::Json::str("the onStatus handler failed"),
+            ),
+        ]),
+    )]);
+    ProxyResponse {
+        status: 500,
+        headers: Vec::new(),
+        body: body.render(),
+    }
+}
+
+impl VerifyProxy {
+    fn build(options: &JsValue) -> Result<VerifyProxy, Error> {
+        let mut entries = convert::options("options", options, false)?;
+        let fetch = take_fetch(&mut entries, options)?;
+        let on_status = match entries.take("onStatus") {
+            Arg::Absent => None,
+            Arg::Other("function") => {
+                Some(property(options, "onStatus").unchecked_into::<Function>())
+            }
+            other => {
+                return Err(Error::invalid_argument(
+                    "onStatus",
+                    format!("must be a function, not {}", other.type_name()),
+                ))
+            }
+        };
+        let store = match entries.take("limitStore") {
+            Arg::Absent => Store::Memory(MemoryStore::default()),
+            _ => {
+                let namespace = property(options, "limitStore");
+                if !property(&namespace, "idFromName").is_function() {
+                    return Err(Error::invalid_argument(
+                        "limitStore",
+                        format!(
+                            "must be a Durable Object namespace binding (of VerifyLimiter), not {}",
+                            type_name(&namespace)
+                        ),
+                    ));
+                }
+                Store::DurableObject(namespace)
+            }
+        };
+        let config = ProxyConfig::from_options(entries)?;
+        let backend = Client::new(&config.client, fetch);
+        Ok(VerifyProxy {
+            inner: std::rc::Rc::new(ProxyInner {
+                proxy: Proxy {
+                    config,
+                    backend,
+                    store,
+                },
+                on_status,
+            }),
+        })
+    }
+}
+
+/// A fetch `Request` as the handler needs it; the body is read up to the limit only.
+async fn read_request(request: &JsValue) -> Result<ProxyRequest, Error> {
+    let bad = |what: &str| Error::invalid_argument("request", format!("must be a Request: {what}"));
+    let method = property(request, "method")
+        .as_string()
+        .ok_or_else(|| bad("no method"))?
+        .to_ascii_uppercase();
+    let url = property(request, "url")
+        .as_string()
+        .ok_or_else(|| bad("no url"))?;
+    let mut headers = Vec::new();
+    if let Ok(Some(entries)) = js_sys::try_iter(&property(request, "headers")) {
+        for entry in entries.flatten() {
+            let pair: Array = entry.unchecked_into();
+            if let (Some(name), Some(value)) = (pair.get(0).as_string(), pair.get(1).as_string()) {
+                headers.push((name.to_ascii_lowercase(), value));
+            }
+        }
+    }
+    let declared = headers
+        .iter()
+        .find(|(k, _)| k == "content-length")
+        .and_then(|(_, v)| v.trim().parse::<usize>().ok());
+    let body = match declared {
+        Some(length) if length > MAX_BODY => None,
+        _ if matches!(method.as_str(), "GET" | "HEAD" | "OPTIONS") => Some(String::new()),
+        _ => read_bounded(request, MAX_BODY).await?,
+    };
+    let json = body
+        .as_deref()
+        .and_then(|text| js_sys::JSON::parse(text).ok())
+        .and_then(|value| convert::options("body", &value, false).ok());
+    Ok(ProxyRequest {
+        method,
+        url,
+        headers,
+        body,
+        json,
+    })
+}
+
+/// The body as text, or `None` when it is longer than `max` bytes (reading stops there).
+async fn read_bounded(source: &JsValue, max: usize) -> Result<Option<String>, Error> {
+    let failed = |_| Error::new(ErrorCode::Network, "the request's body could not be read");
+    let body = property(source, "body");
+    if body.is_null() || body.is_undefined() {
+        return Ok(Some(String::new()));
+    }
+    let reader = call(&body, "getReader", &[]).map_err(failed)?;
+    let mut bytes = Vec::new();
+    loop {
+        let step = settle(call(&reader, "read", &[]).map_err(failed)?)
+            .await
+            .map_err(failed)?;
+        if property(&step, "done").as_bool() == Some(true) {
+            break;
+        }
+        let chunk = Uint8Array::new(&property(&step, "value"));
+        if bytes.len() + chunk.length() as usize > max {
+            let _ = call(&reader, "cancel", &[]);
+            return Ok(None);
+        }
+        bytes.extend(chunk.to_vec());
+    }
+    Ok(Some(String::from_utf8_lossy(&bytes).into_owned()))
+}
+
+/// The answer as a fetch `Response`.
+fn write_response(response: &ProxyResponse) -> Result<JsValue, JsValue> {
+    let headers = Object::new();
+    let set = |key: &str, value: &str| Reflect::set(&headers, &key.into(), &value.into());
+    if !response.body.is_empty() {
+        set("Content-Type", "application/json; charset=utf-8")?;
+    }
+    set("Cache-Control", "no-store")?;
+    set("X-Content-Type-Options", "nosniff")?;
+    for (name, value) in &response.headers {
+        set(name, value)?;
+    }
+    let init = Object::new();
+    Reflect::set(&init, &"status".into(), &response.status.into())?;
+    Reflect::set(&init, &"headers".into(), &headers)?;
+    let body = if response.body.is_empty() {
+        JsValue::NULL
+    } else {
+        JsValue::from_str(&response.body)
+    };
+    let constructor: Function = property(&js_sys::global(), "Response").dyn_into()?;
+    Reflect::construct(&constructor, &Array::of2(&body, &init))
+}
+
+/// The Durable Object that keeps the limits' counts for every instance of a proxy. Bind it
+/// as `VERIFY_LIMITER` (class `VerifyLimiter`) and pass `limitStore: env.VERIFY_LIMITER`;
+/// re-export it from the worker: `export { VerifyLimiter } from "plivo-verify-wasm"`.
+#[wasm_bindgen]
+pub struct VerifyLimiter {
+    storage: JsValue,
+}
+
+#[wasm_bindgen]
+impl VerifyLimiter {
+    /// Called by the runtime with the object's state.
+    #[wasm_bindgen(constructor)]
+    pub fn new(
+        #[wasm_bindgen(unchecked_param_type = "unknown")] state: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "unknown")] _env: JsValue,
+    ) -> VerifyLimiter {
+        VerifyLimiter {
+            storage: property(&state, "storage"),
+        }
+    }
+
+    /// Answers a proxy's question (see `proxy::limits::encode_request`).
+    #[wasm_bindgen(unchecked_return_type = "Promise<Response>")]
+    pub fn fetch(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "Request")] request: JsValue,
+    ) -> Promise {
+        let storage = self.storage.clone();
+        future_to_promise(async move {
+            let answer = match limiter_answer(&storage, &request).await {
+                Ok(decision) => ProxyResponse {
+                    status: 200,
+                    headers: Vec::new(),
+                    body: limits::encode_decision(decision),
+                },
+                Err(e) => ProxyResponse {
+                    status: 400,
+                    headers: Vec::new(),
+                    body: limits::encode_error(&e),
+                },
+            };
+            write_response(&answer)
+        })
+    }
+}
+
+/// Loads the rules' events from storage, decides, and stores what changed.
+async fn limiter_answer(storage: &JsValue, request: &JsValue) -> Result<Decision, Error> {
+    let failed = |_| Error::new(ErrorCode::LimitsUnavailable, "storage failed");
+    let text = read_bounded(request, MAX_LIMITER_MESSAGE)
+        .await?
+        .ok_or_else(|| Error::new(ErrorCode::PayloadTooLarge, "message too large"))?;
+    let parsed =
+        js_sys::JSON::parse(&text).map_err(|_| Error::new(ErrorCode::InvalidJson, "not JSON"))?;
+    let (rules, record, now_ms) = limits::decode_request(convert::arg(&parsed))?;
+    let keys: Array = rules.iter().map(|r| JsValue::from_str(&r.key)).collect();
+    let stored = settle(call(storage, "get", &[keys.into()]).map_err(failed)?)
+        .await
+        .map_err(failed)?;
+    let mut limiter = Limiter::default();
+    for rule in &rules {
+        let events =
+            call(&stored, "get", &[rule.key.as_str().into()]).unwrap_or(JsValue::UNDEFINED);
+        if Array::is_array(&events) {
+            let events = Array::from(&events)
+                .iter()
+                .filter_map(|t| t.as_f64())
+                .map(|t| t as u64)
+                .collect();
+            limiter.load(&rule.key, events);
+        }
+    }
+    let decision = limiter.apply(&rules, record, now_ms);
+    let (changed, emptied) = (Object::new(), Array::new());
+    for rule in &rules {
+        let events = limiter.events(&rule.key);
+        if events.is_empty() {
+            emptied.push(&rule.key.as_str().into());
+        } else {
+            let list: Array = events
+                .iter()
+                .map(|&t| JsValue::from_f64(t as f64))
+                .collect();
+            let _ = Reflect::set(&changed, &rule.key.as_str().into(), &list);
+        }
+    }
+    if Object::keys(&changed).length() > 0 {
+        settle(call(storage, "put", &[changed.into()]).map_err(failed)?)
+            .await
+            .map_err(failed)?;
+    }
+    if emptied.length() > 0 {
+        settle(call(storage, "delete", &[emptied.into()]).map_err(failed)?)
+            .await
+            .map_err(failed)?;
+    }
+    Ok(decision)
+}
+
+/// Checks a proof of verification from the proxy's `/check` (an HS256 JWT) with the same
+/// `proofSecret`: its fields, or `VerifyError` `invalid_proof` / `expired_proof`.
+#[wasm_bindgen(js_name = verifyProof, unchecked_return_type = "VerifiedProof")]
+pub fn verify_proof(
+    #[wasm_bindgen(unchecked_param_type = "string")] proof: JsValue,
+    #[wasm_bindgen(js_name = proofSecret, unchecked_param_type = "string")] proof_secret: JsValue,
+) -> Result<JsValue, JsValue> {
+    let check = || -> Result<JsValue, Error> {
+        let token = required_text("proof", convert::arg(&proof), is_non_empty, NON_EMPTY)?;
+        let secret = required_text(
+            "proofSecret",
+            convert::arg(&proof_secret),
+            |s| s.chars().count() >= 32,
+            "the proxy's proofSecret (at least 32 characters)",
+        )?;
+        let now_secs = (js_sys::Date::now() / 1000.0) as u64;
+        convert::to_js(&proof::verify(&token, &secret, now_secs)?)
+    };
+    check().map_err(error::to_js)
+}
