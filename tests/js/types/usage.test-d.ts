@@ -177,6 +177,18 @@ export async function flow(env: Env): Promise<void> {
         case "invalid_response":
         case "invalid_signature":
         case "bad_request":
+        case "invalid_proof":
+        case "expired_proof":
+        case "origin_not_allowed":
+        case "country_not_allowed":
+        case "payload_too_large":
+        case "unsupported_media_type":
+        case "invalid_json":
+        case "rejected":
+        case "upstream_error":
+        case "upstream_timeout":
+        case "limits_unavailable":
+        case "on_status_failed":
           break;
         default: {
           const exhaustive: never = code;
