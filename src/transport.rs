@@ -8,7 +8,9 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
 use crate::api::error::{Error, ErrorCode};
+use crate::api::json;
 use crate::api::model::ErrorBody;
+use crate::api::params::Arg;
 use crate::api::request::{ApiRequest, Endpoint, Method};
 use crate::api::retry::retry_delay;
 use crate::js::convert::{property, type_name};
@@ -53,8 +55,8 @@ pub struct Transport {
 pub struct Answer {
     /// HTTP status.
     pub status: u16,
-    /// The parsed body.
-    pub json: JsValue,
+    /// The parsed body (an [`Arg::Map`]).
+    pub json: Arg,
 }
 
 impl Transport {
@@ -152,8 +154,8 @@ async fn read(response: &FetchResponse) -> Result<Answer, Error> {
         .as_string();
     let json = text
         .as_deref()
-        .and_then(|text| js_sys::JSON::parse(text).ok())
-        .filter(|v| v.is_object() && !js_sys::Array::is_array(v));
+        .and_then(|text| json::parse(text).ok())
+        .filter(|v| matches!(v, Arg::Map(_)));
     if (200..300).contains(&status) {
         return match json {
             Some(json) => Ok(Answer { status, json }),
@@ -163,9 +165,7 @@ async fn read(response: &FetchResponse) -> Result<Answer, Error> {
             }),
         };
     }
-    let body: ErrorBody = json
-        .and_then(|json| serde_wasm_bindgen::from_value(json).ok())
-        .unwrap_or_default();
+    let body = json.as_ref().map(ErrorBody::read).unwrap_or_default();
     Err(Error::from_status(
         status,
         body.error,

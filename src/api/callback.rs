@@ -1,13 +1,12 @@
 //! Status callbacks: the documented fields, and checking a received request end to end.
 
-use serde::Serialize;
-
 use super::error::{Error, ErrorCode};
+use super::json::Json;
+use super::model::ToJson;
 use super::signature::{verify_v2, verify_v3, CallbackMethod};
 
 /// One status change of a session, as Plivo reports it to the callback URL.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StatusCallback {
     /// 1 for the first attempt, 2 for the first re-send, …
     pub attempt_sequence: Option<u64>,
@@ -28,6 +27,26 @@ pub struct StatusCallback {
     pub session_status: Option<String>,
     /// The session (required: a callback without it is not one).
     pub session_uuid: String,
+}
+
+impl ToJson for StatusCallback {
+    fn to_json(&self) -> Json {
+        let text = |v: &Option<String>| v.as_ref().map_or(Json::Null, |t| Json::str(t.as_str()));
+        Json::Object(vec![
+            (
+                "attemptSequence",
+                self.attempt_sequence.map_or(Json::Null, Json::Int),
+            ),
+            ("attemptUuid", text(&self.attempt_uuid)),
+            ("channel", text(&self.channel)),
+            ("channelErrorCode", text(&self.channel_error_code)),
+            ("channelStatus", text(&self.channel_status)),
+            ("recipient", text(&self.recipient)),
+            ("requestTime", text(&self.request_time)),
+            ("sessionStatus", text(&self.session_status)),
+            ("sessionUuid", Json::str(self.session_uuid.as_str())),
+        ])
+    }
 }
 
 /// Reads the documented fields from a callback's parameters (form fields or query);

@@ -1,5 +1,248 @@
-//! Writing small JSON documents without a JSON library (the wasm build leaves parsing to
-//! the JS engine): request bodies and the proxy's answers.
+//! JSON without a JSON library: [`parse`] reads the API's answers into an [`Arg`] tree (the
+//! same tree JS values become, so one set of readers serves both), and [`Json`] writes
+//! request bodies, the proxy's answers and the objects handed to JavaScript.
+
+use super::params::Arg;
+
+/// Nesting deeper than this is refused (the API's answers nest four levels).
+const MAX_DEPTH: u32 = 32;
+
+/// Parses a JSON document. Objects become [`Arg::Map`] (a repeated key keeps its last
+/// value, as `JSON.parse` does), arrays [`Arg::List`], `null` `Arg::Other("null")`.
+/// Numbers with a fraction or exponent are read approximately (the API's numbers that
+/// matter are integers; the readers drop fractional ones).
+pub fn parse(text: &str) -> Result<Arg, String> {
+    let mut parser = Parser {
+        bytes: text.as_bytes(),
+        pos: 0,
+    };
+    let value = parser.value(0)?;
+    parser.skip_space();
+    if parser.pos != parser.bytes.len() {
+        return Err(parser.error("unexpected text after the value"));
+    }
+    Ok(value)
+}
+
+struct Parser<'a> {
+    bytes: &'a [u8],
+    pos: usize,
+}
+
+impl Parser<'_> {
+    fn error(&self, what: &str) -> String {
+        format!("{what} at byte {}", self.pos)
+    }
+
+    fn skip_space(&mut self) {
+        while matches!(self.bytes.get(self.pos), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+            self.pos += 1;
+        }
+    }
+
+    fn eat(&mut self, byte: u8) -> bool {
+        self.skip_space();
+        let found = self.bytes.get(self.pos) == Some(&byte);
+        if found {
+            self.pos += 1;
+        }
+        found
+    }
+
+    fn literal(&mut self, word: &str, value: Arg) -> Result<Arg, String> {
+        if self.bytes[self.pos..].starts_with(word.as_bytes()) {
+            self.pos += word.len();
+            Ok(value)
+        } else {
+            Err(self.error("invalid literal"))
+        }
+    }
+
+    fn value(&mut self, depth: u32) -> Result<Arg, String> {
+        if depth > MAX_DEPTH {
+            return Err(self.error("nested too deeply"));
+        }
+        self.skip_space();
+        match self.bytes.get(self.pos) {
+            Some(b'{') => self.object(depth),
+            Some(b'[') => self.array(depth),
+            Some(b'"') => self.string().map(Arg::Text),
+            Some(b't') => self.literal("true", Arg::Bool(true)),
+            Some(b'f') => self.literal("false", Arg::Bool(false)),
+            Some(b'n') => self.literal("null", Arg::Other("null")),
+            Some(b'-' | b'0'..=b'9') => self.number(),
+            _ => Err(self.error("expected a value")),
+        }
+    }
+
+    fn object(&mut self, depth: u32) -> Result<Arg, String> {
+        self.pos += 1;
+        let mut entries: Vec<(String, Arg)> = Vec::new();
+        if self.eat(b'}') {
+            return Ok(Arg::Map(entries));
+        }
+        loop {
+            self.skip_space();
+            if self.bytes.get(self.pos) != Some(&b'"') {
+                return Err(self.error("expected a key"));
+            }
+            let key = self.string()?;
+            if !self.eat(b':') {
+                return Err(self.error("expected ':'"));
+            }
+            let value = self.value(depth + 1)?;
+            match entries.iter_mut().find(|(k, _)| *k == key) {
+                Some(entry) => entry.1 = value,
+                None => entries.push((key, value)),
+            }
+            if self.eat(b'}') {
+                return Ok(Arg::Map(entries));
+            }
+            if !self.eat(b',') {
+                return Err(self.error("expected ',' or '}'"));
+            }
+        }
+    }
+
+    fn array(&mut self, depth: u32) -> Result<Arg, String> {
+        self.pos += 1;
+        let mut items = Vec::new();
+        if self.eat(b']') {
+            return Ok(Arg::List(items));
+        }
+        loop {
+            items.push(self.value(depth + 1)?);
+            if self.eat(b']') {
+                return Ok(Arg::List(items));
+            }
+            if !self.eat(b',') {
+                return Err(self.error("expected ',' or ']'"));
+            }
+        }
+    }
+
+    fn hex4(&mut self) -> Result<u32, String> {
+        let digits = self
+            .bytes
+            .get(self.pos..self.pos + 4)
+            .ok_or_else(|| self.error("short \\u escape"))?;
+        let mut value = 0;
+        for &d in digits {
+            value = value * 16
+                + char::from(d)
+                    .to_digit(16)
+                    .ok_or_else(|| self.error("bad \\u escape"))?;
+        }
+        self.pos += 4;
+        Ok(value)
+    }
+
+    fn string(&mut self) -> Result<String, String> {
+        self.pos += 1;
+        let mut out = Vec::new();
+        loop {
+            let byte = *self
+                .bytes
+                .get(self.pos)
+                .ok_or_else(|| self.error("unterminated string"))?;
+            self.pos += 1;
+            match byte {
+                b'"' => return String::from_utf8(out).map_err(|_| self.error("invalid UTF-8")),
+                b'\\' => {
+                    let escape = *self
+                        .bytes
+                        .get(self.pos)
+                        .ok_or_else(|| self.error("unterminated string"))?;
+                    self.pos += 1;
+                    let c = match escape {
+                        b'"' => '"',
+                        b'\\' => '\\',
+                        b'/' => '/',
+                        b'b' => '\u{8}',
+                        b'f' => '\u{c}',
+                        b'n' => '\n',
+                        b'r' => '\r',
+                        b't' => '\t',
+                        b'u' => {
+                            let high = self.hex4()?;
+                            let code = if (0xD800..0xDC00).contains(&high)
+                                && self.bytes[self.pos..].starts_with(b"\\u")
+                            {
+                                self.pos += 2;
+                                let low = self.hex4()?;
+                                if !(0xDC00..0xE000).contains(&low) {
+                                    return Err(self.error("bad surrogate pair"));
+                                }
+                                0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00)
+                            } else {
+                                high
+                            };
+                            char::from_u32(code).ok_or_else(|| self.error("bad \\u escape"))?
+                        }
+                        _ => return Err(self.error("bad escape")),
+                    };
+                    let mut buffer = [0; 4];
+                    out.extend_from_slice(c.encode_utf8(&mut buffer).as_bytes());
+                }
+                0..=0x1f => return Err(self.error("control character in a string")),
+                _ => out.push(byte),
+            }
+        }
+    }
+
+    fn number(&mut self) -> Result<Arg, String> {
+        let negative = self.bytes[self.pos] == b'-';
+        if negative {
+            self.pos += 1;
+        }
+        let digits = |p: &mut Self| {
+            let start = p.pos;
+            while p.bytes.get(p.pos).is_some_and(u8::is_ascii_digit) {
+                p.pos += 1;
+            }
+            &p.bytes[start..p.pos]
+        };
+        let whole = digits(self);
+        if whole.is_empty() || (whole.len() > 1 && whole[0] == b'0') {
+            return Err(self.error("invalid number"));
+        }
+        let mut value = whole
+            .iter()
+            .fold(0.0, |acc, d| acc * 10.0 + f64::from(d - b'0'));
+        if self.bytes.get(self.pos) == Some(&b'.') {
+            self.pos += 1;
+            let fraction = digits(self);
+            if fraction.is_empty() {
+                return Err(self.error("invalid number"));
+            }
+            let mut scale = 0.1;
+            for d in fraction {
+                value += f64::from(d - b'0') * scale;
+                scale /= 10.0;
+            }
+        }
+        if matches!(self.bytes.get(self.pos), Some(b'e' | b'E')) {
+            self.pos += 1;
+            let sign = match self.bytes.get(self.pos) {
+                Some(b'-') => -1,
+                Some(b'+') => 1,
+                _ => 0,
+            };
+            if sign != 0 {
+                self.pos += 1;
+            }
+            let exponent = digits(self);
+            if exponent.is_empty() {
+                return Err(self.error("invalid number"));
+            }
+            let e = exponent.iter().fold(0i32, |acc, d| {
+                acc.saturating_mul(10).saturating_add(i32::from(d - b'0'))
+            });
+            value *= 10f64.powi(if sign < 0 { -e } else { e });
+        }
+        Ok(Arg::Number(if negative { -value } else { value }))
+    }
+}
 
 /// A JSON value to write.
 #[derive(Debug, Clone, PartialEq)]
@@ -83,6 +326,76 @@ fn write_string(out: &mut String, text: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn parses_what_json_allows() {
+        let doc = parse(r#" {"a": [1, -2.5, 3e2, true, false, null], "b": {"c": "q\"\\\/\n\u00e9\ud83d\ude00"}, "a": 7} "#).unwrap();
+        let Arg::Map(entries) = doc else {
+            panic!("{doc:?}")
+        };
+        assert_eq!(entries.len(), 2, "a repeated key keeps its last value");
+        assert_eq!(entries[0], ("a".into(), Arg::Number(7.0)));
+        let Arg::Map(b) = &entries[1].1 else { panic!() };
+        assert_eq!(b[0].1, Arg::Text("q\"\\/\né😀".into()));
+        assert_eq!(
+            parse("[1, -2.5, 3e2, true, false, null]").unwrap(),
+            Arg::List(vec![
+                Arg::Number(1.0),
+                Arg::Number(-2.5),
+                Arg::Number(300.0),
+                Arg::Bool(true),
+                Arg::Bool(false),
+                Arg::Other("null")
+            ])
+        );
+        assert_eq!(
+            parse("9007199254740991").unwrap(),
+            Arg::Number(9_007_199_254_740_991.0)
+        );
+    }
+
+    #[test]
+    fn refuses_what_json_does_not() {
+        for bad in [
+            "",
+            "{",
+            "[1,]",
+            r#"{"a":1,}"#,
+            "{'a':1}",
+            "01",
+            "1.",
+            "-",
+            "tru",
+            r#""\u12""#,
+            "\"a\nb\"",
+            "{} x",
+            r#""\x""#,
+            "[1 2]",
+            &"[".repeat(40),
+        ] {
+            assert!(parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn round_trips_what_it_writes() {
+        let doc = Json::Object(vec![
+            ("s", Json::str("é\"\u{1}")),
+            ("n", Json::Int(42)),
+            ("l", Json::Array(vec![Json::Null, Json::Bool(true)])),
+        ]);
+        assert_eq!(
+            parse(&doc.render()).unwrap(),
+            Arg::Map(vec![
+                ("s".into(), Arg::Text("é\"\u{1}".into())),
+                ("n".into(), Arg::Number(42.0)),
+                (
+                    "l".into(),
+                    Arg::List(vec![Arg::Other("null"), Arg::Bool(true)])
+                ),
+            ])
+        );
+    }
 
     #[test]
     fn writes_valid_json() {

@@ -2,10 +2,10 @@
 //! objects).
 
 use js_sys::{Array, Object, Reflect};
-use serde::Serialize;
 use wasm_bindgen::{JsCast, JsValue};
 
 use crate::api::error::Error;
+use crate::api::model::ToJson;
 use crate::api::options::Options;
 use crate::api::params::Arg;
 
@@ -122,11 +122,10 @@ pub fn property(object: &JsValue, key: &str) -> JsValue {
     Reflect::get(object, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
 }
 
-/// A Rust value as a plain JS object (camelCase keys, `null` for absent documented fields).
-pub fn to_js<T: Serialize>(value: &T) -> Result<JsValue, Error> {
-    value
-        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
-        .map_err(Error::invalid_response)
+/// A Rust value as a plain JS object: its JSON, parsed by the engine in one call.
+pub fn to_js<T: ToJson>(value: &T) -> Result<JsValue, Error> {
+    js_sys::JSON::parse(&value.to_json().render())
+        .map_err(|_| Error::invalid_response("could not hand the answer to JavaScript"))
 }
 
 /// Callback parameters: `URLSearchParams`, a `Record<string, string>` (array values for

@@ -304,23 +304,8 @@ mod tests {
         );
     }
 
-    /// What the JS engine's `JSON.parse` would hand over, for the tests.
     fn parsed(json: &str) -> Arg {
-        fn convert(v: serde_json::Value) -> Arg {
-            match v {
-                serde_json::Value::Bool(b) => Arg::Bool(b),
-                serde_json::Value::Number(n) => Arg::Number(n.as_f64().unwrap()),
-                serde_json::Value::String(s) => Arg::Text(s),
-                serde_json::Value::Array(items) => {
-                    Arg::List(items.into_iter().map(convert).collect())
-                }
-                serde_json::Value::Object(map) => {
-                    Arg::Map(map.into_iter().map(|(k, v)| (k, convert(v))).collect())
-                }
-                serde_json::Value::Null => Arg::Other("null"),
-            }
-        }
-        convert(serde_json::from_str(json).unwrap())
+        crate::api::json::parse(json).unwrap()
     }
 
     #[test]

@@ -8,6 +8,8 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
 use crate::api::error::{Error, ErrorCode};
+use crate::api::json::Json;
+use crate::api::model::ToJson;
 use crate::api::params::{is_e164, is_uuid};
 
 /// `{"alg":"HS256","typ":"JWT"}`, base64url.
@@ -16,8 +18,7 @@ const HEADER: &str = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9";
 pub const ISSUER: &str = "plivo-verify-wasm";
 
 /// What a proof says.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Proof {
     /// The verified session.
     pub session_uuid: String,
@@ -25,6 +26,16 @@ pub struct Proof {
     pub recipient: String,
     /// Unix seconds after which the proof is worthless.
     pub expires_at: u64,
+}
+
+impl ToJson for Proof {
+    fn to_json(&self) -> Json {
+        Json::Object(vec![
+            ("sessionUuid", Json::str(self.session_uuid.as_str())),
+            ("recipient", Json::str(self.recipient.as_str())),
+            ("expiresAt", Json::Int(self.expires_at)),
+        ])
+    }
 }
 
 fn mac(secret: &str, signed: &str) -> Hmac<Sha256> {
