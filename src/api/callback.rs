@@ -152,17 +152,7 @@ mod tests {
     use super::*;
 
     const TOKEN: &str = "AbcdEfghIjklMnop1234";
-    const FIELDS: [(&str, &str); 9] = [
-        ("AttemptSequence", "1"),
-        ("AttemptUUID", "e2f66aeb-6b98-42a9-ba81-0aba74a7eb7c"),
-        ("Channel", "sms"),
-        ("ChannelErrorCode", ""),
-        ("ChannelStatus", "delivered"),
-        ("Recipient", "918707046406"),
-        ("RequestTime", "2023-07-24 17:17:21 +0000 UTC"),
-        ("SessionStatus", "in-progress"),
-        ("SessionUUID", "d8f1b187-ddcb-438a-a298-eb17fb2b31f5"),
-    ];
+    const FIELDS: [(&str, &str); 9] = super::super::signature::VECTOR_PARAMS;
 
     fn form() -> String {
         form_urlencoded::Serializer::new(String::new())

@@ -214,21 +214,24 @@ fn join_pairs(map: &BTreeMap<String, Vec<String>>) -> String {
     joined
 }
 
+/// The published V3 test vector's parameters (also used by other modules' tests).
+#[cfg(test)]
+pub(crate) const VECTOR_PARAMS: [(&str, &str); 9] = [
+    ("AttemptSequence", "1"),
+    ("AttemptUUID", "e2f66aeb-6b98-42a9-ba81-0aba74a7eb7c"),
+    ("Channel", "sms"),
+    ("ChannelErrorCode", ""),
+    ("ChannelStatus", "delivered"),
+    ("Recipient", "918707046406"),
+    ("RequestTime", "2023-07-24 17:17:21 +0000 UTC"),
+    ("SessionStatus", "in-progress"),
+    ("SessionUUID", "d8f1b187-ddcb-438a-a298-eb17fb2b31f5"),
+];
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    const VECTOR_PARAMS: [(&str, &str); 9] = [
-        ("AttemptSequence", "1"),
-        ("AttemptUUID", "e2f66aeb-6b98-42a9-ba81-0aba74a7eb7c"),
-        ("Channel", "sms"),
-        ("ChannelErrorCode", ""),
-        ("ChannelStatus", "delivered"),
-        ("Recipient", "918707046406"),
-        ("RequestTime", "2023-07-24 17:17:21 +0000 UTC"),
-        ("SessionStatus", "in-progress"),
-        ("SessionUUID", "d8f1b187-ddcb-438a-a298-eb17fb2b31f5"),
-    ];
     const VECTOR_URL: &str = "https://example.com/verify/callback";
     const VECTOR_TOKEN: &str = "AbcdEfghIjklMnop1234";
     const VECTOR_NONCE: &str = "12345678901234567890";

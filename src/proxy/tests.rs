@@ -696,17 +696,7 @@ fn plivo_failures_never_leak_credentials() {
 }
 
 fn signed_callback(url_called: &str, token: &str) -> ProxyRequest {
-    let params = [
-        ("AttemptSequence", "1"),
-        ("AttemptUUID", "e2f66aeb-6b98-42a9-ba81-0aba74a7eb7c"),
-        ("Channel", "sms"),
-        ("ChannelErrorCode", ""),
-        ("ChannelStatus", "delivered"),
-        ("Recipient", "14155550100"),
-        ("RequestTime", "2023-07-24 17:17:21 +0000 UTC"),
-        ("SessionStatus", "in-progress"),
-        ("SessionUUID", "d8f1b187-ddcb-438a-a298-eb17fb2b31f5"),
-    ];
+    let params = crate::api::signature::VECTOR_PARAMS;
     let body = form_urlencoded::Serializer::new(String::new())
         .extend_pairs(params)
         .finish();

@@ -5,6 +5,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::Extension;
+use plivo_verify_wasm::api::params::is_http_url;
 use plivo_verify_wasm::api::signature::CallbackMethod;
 use serde_json::{Map, Value};
 
@@ -185,19 +186,6 @@ fn normalize_recipient(text: &str) -> Option<String> {
     let digits = text.strip_prefix('+').unwrap_or(text);
     ((7..=15).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit()))
         .then(|| digits.to_owned())
-}
-
-/// An absolute `http://` or `https://` URL with a host and no whitespace.
-fn is_http_url(url: &str) -> bool {
-    let lower = url.to_ascii_lowercase();
-    let Some(rest) = lower
-        .strip_prefix("http://")
-        .or_else(|| lower.strip_prefix("https://"))
-    else {
-        return false;
-    };
-    let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
-    !host.is_empty() && !url.chars().any(char::is_whitespace) && url.len() <= 2048
 }
 
 /// The code of a validate body: `otp` (or `OTP`, as Plivo's curl example sends it).
