@@ -1,5 +1,5 @@
 # One entry point. `make demo` and `make test` set up everything they need first.
-.PHONY: setup test demo build test-js
+.PHONY: setup test demo build test-js test-worker
 
 setup:
 	@scripts/setup
@@ -15,3 +15,6 @@ build: setup
 
 test-js: build
 	@scripts/test-js
+
+test-worker: build
+	@scripts/test-worker

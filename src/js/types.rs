@@ -227,6 +227,8 @@ export interface ProxyLimits {
   checksPerSession?: number;
   /** Wrong codes per number before it is locked out; default `[10, 86400]`. */
   failuresPerRecipient?: LimitWindow;
+  /** `/check` and `/session` requests from one client IP (each costs Plivo calls); default `[60, 60]`. */
+  readsPerIp?: LimitWindow;
 }
 
 /** A Durable Object namespace binding (of the `VerifyLimiter` class). */

@@ -28,6 +28,9 @@ pub struct Limits {
     /// Wrong codes per number before it is locked out (default 10 per day; NIST 800-63B
     /// asks for a bound on consecutive failures).
     pub failures_per_recipient: Window,
+    /// `/check` and `/session/{uuid}` requests from one client IP (default 60 per minute):
+    /// each costs calls to Plivo, whatever the session UUID.
+    pub reads_per_ip: Window,
 }
 
 impl Default for Limits {
@@ -46,6 +49,10 @@ impl Default for Limits {
             failures_per_recipient: Window {
                 count: 10,
                 secs: 86_400,
+            },
+            reads_per_ip: Window {
+                count: 60,
+                secs: 60,
             },
         }
     }
@@ -203,6 +210,11 @@ impl Limits {
                 "limits.failuresPerRecipient",
                 options.take("failuresPerRecipient"),
                 defaults.failures_per_recipient,
+            )?,
+            reads_per_ip: window(
+                "limits.readsPerIp",
+                options.take("readsPerIp"),
+                defaults.reads_per_ip,
             )?,
         };
         options.finish().map_err(|e| {

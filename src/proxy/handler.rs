@@ -190,13 +190,13 @@ impl<B: Backend, S: LimitStore> Proxy<B, S> {
                 response.headers.push(("Allow", (*allow).to_owned()));
                 response
             }
-            (_, Route::Status(uuid)) => self.status(uuid).await,
+            (_, Route::Status(uuid)) => self.status(uuid, request, now_ms).await,
             (_, Route::Start) => match json_body(request) {
                 Ok(body) => self.start(body, request, now_ms).await,
                 Err(response) => response,
             },
             (_, Route::Check) => match json_body(request) {
-                Ok(body) => self.check(body, now_ms).await,
+                Ok(body) => self.check(body, request, now_ms).await,
                 Err(response) => response,
             },
             (_, Route::Callback) => unreachable!("answered above"),
@@ -256,6 +256,23 @@ impl<B: Backend, S: LimitStore> Proxy<B, S> {
                 "the rate limiter could not be reached",
             )
         })
+    }
+
+    /// Counts a request that will cost Plivo calls against its IP's allowance.
+    async fn count_read(&self, request: &ProxyRequest, now_ms: u64) -> Result<(), ProxyResponse> {
+        let window = self.config.limits.reads_per_ip;
+        let rule = Rule {
+            key: format!("read:{}", self.client_ip(request)),
+            limit: window.count,
+            window_ms: window.secs * 1000,
+        };
+        match self.limit(&[rule], true, now_ms).await? {
+            Decision::Allowed => Ok(()),
+            Decision::Limited { retry_after_secs } => Err(rate_limited(
+                retry_after_secs,
+                "too many requests from this address",
+            )),
+        }
     }
 
     fn failures_rule(&self, recipient: &str) -> Rule {
@@ -379,7 +396,7 @@ impl<B: Backend, S: LimitStore> Proxy<B, S> {
         }
     }
 
-    async fn check(&self, mut body: Options, now_ms: u64) -> ProxyResponse {
+    async fn check(&self, mut body: Options, request: &ProxyRequest, now_ms: u64) -> ProxyResponse {
         let uuid = required_text("sessionUuid", body.take("sessionUuid"), is_uuid, UUID);
         let otp = required_text("otp", body.take("otp"), is_otp, OTP);
         let (uuid, otp) = match (uuid, otp, body.finish()) {
@@ -388,6 +405,9 @@ impl<B: Backend, S: LimitStore> Proxy<B, S> {
                 return error(400, ErrorCode::InvalidArgument, &e.message)
             }
         };
+        if let Err(response) = self.count_read(request, now_ms).await {
+            return response;
+        }
         let not_verified = |reason: &str| {
             json(
                 200,
@@ -466,13 +486,16 @@ impl<B: Backend, S: LimitStore> Proxy<B, S> {
         }
     }
 
-    async fn status(&self, uuid: &str) -> ProxyResponse {
+    async fn status(&self, uuid: &str, request: &ProxyRequest, now_ms: u64) -> ProxyResponse {
         if !is_uuid(uuid) {
             return error(
                 400,
                 ErrorCode::InvalidArgument,
                 &format!("sessionUuid: must be {UUID}"),
             );
+        }
+        if let Err(response) = self.count_read(request, now_ms).await {
+            return response;
         }
         match self.backend.get_session(uuid).await {
             Ok(session) => json(

@@ -802,6 +802,31 @@ fn cors_answers_allowed_origins_only() {
 }
 
 #[test]
+fn reads_per_ip_are_capped_whatever_the_session() {
+    let h = harness_with(vec![(
+        "limits",
+        Arg::Map(vec![(
+            "readsPerIp".into(),
+            Arg::List(vec![Arg::Number(3.0), Arg::Number(60.0)]),
+        )]),
+    )]);
+    let made_up = |n: u32| format!("00000000-0000-4000-8000-{n:012}");
+    let mut status = get_request(&format!("/verify/session/{}", made_up(90)));
+    status
+        .headers
+        .push(("cf-connecting-ip".into(), "203.0.113.7".into()));
+    assert_eq!(h.send(status.clone()).status, 404);
+    assert_eq!(h.check(&made_up(91), OTP).status, 404);
+    assert_eq!(h.check(&made_up(92), OTP).status, 404);
+    let calls = h.calls();
+    let a = h.check(&made_up(93), OTP);
+    assert_eq!((a.status, a.code()), (429, "rate_limited"));
+    assert_eq!(a.header("Retry-After"), Some("60"));
+    assert_eq!(h.send(status).status, 429);
+    assert_eq!(h.calls(), calls, "Plivo was not asked");
+}
+
+#[test]
 fn unknown_routes_and_methods() {
     let h = harness();
     let a = h.send(get_request("/verify/nothing"));

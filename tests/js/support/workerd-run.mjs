@@ -4,43 +4,27 @@
 //
 //   SANDBOX_URL=… PLIVO_AUTH_ID=… PLIVO_AUTH_TOKEN=… node workerd-run.mjs flow|callback
 //
-// The worker imports "plivo-verify-wasm"; workerd has no node_modules resolution, so this
-// script resolves the name itself the way wrangler does (the package's exports map with the
-// conditions workerd, worker, browser, import, default) and rewrites the import to the file
-// it picks, inside a copy of the installed package.
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+// The worker imports "plivo-verify-wasm"; workerd has no node_modules resolution, so
+// stage-worker.mjs resolves the name the way wrangler does (the package's exports map, the
+// `workerd` condition) and rewrites the import to the file it picks, in a copy of the
+// installed package.
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Miniflare } from "miniflare";
-import { INSTALLED, resolveExport } from "./install.mjs";
+import { stageWorker } from "./stage-worker.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const scenario = process.argv[2];
 const { SANDBOX_URL, PLIVO_AUTH_ID, PLIVO_AUTH_TOKEN } = process.env;
 
 async function main() {
-  const manifest = JSON.parse(readFileSync(join(INSTALLED, "package.json"), "utf8"));
-  const entry = resolveExport(manifest, ["workerd", "worker", "browser", "import", "default"]);
-  if (entry !== "./workerd.js") throw new Error(`the workerd condition resolves to ${entry}`);
-
-  const root = mkdtempSync(join(tmpdir(), "plivo-verify-workerd-"));
+  const staged = stageWorker(join(here, "worker.js"));
   try {
-    cpSync(INSTALLED, join(root, "node_modules", "plivo-verify-wasm"), { recursive: true });
-    const source = readFileSync(join(here, "worker.js"), "utf8");
-    const specifier = `./node_modules/plivo-verify-wasm/${entry.slice(2)}`;
-    const rewritten = source.replace(/from "plivo-verify-wasm";/g, `from "${specifier}";`);
-    if (rewritten.split(specifier).length !== 2) throw new Error("worker.js should import plivo-verify-wasm once");
-    writeFileSync(join(root, "worker.js"), rewritten);
-
     const mf = new Miniflare({
       modules: true,
-      scriptPath: join(root, "worker.js"),
-      modulesRoot: root,
-      modulesRules: [
-        { type: "ESModule", include: ["**/*.js"] },
-        { type: "CompiledWasm", include: ["**/*.wasm"] },
-      ],
+      scriptPath: staged.scriptPath,
+      modulesRoot: staged.root,
+      modulesRules: staged.modulesRules,
       compatibilityDate: "2025-06-01",
       bindings: { PLIVO_AUTH_ID, PLIVO_AUTH_TOKEN, PLIVO_BASE_URL: SANDBOX_URL, SANDBOX_URL },
       host: "127.0.0.1",
@@ -70,7 +54,7 @@ async function main() {
       await mf.dispose();
     }
   } finally {
-    rmSync(root, { recursive: true, force: true });
+    staged.dispose();
   }
 }
 

@@ -1,0 +1,87 @@
+// The deployable edge proxy: a Cloudflare Worker (ES module) that holds the Plivo credentials
+// and serves the browser-facing Verify API under /verify (start, check, session, callback).
+// Everything it does is the package's VerifyProxy; this file only reads the configuration
+// from `env` and wires it up. Deploy: see wrangler.toml beside it.
+//
+//   secrets  PLIVO_AUTH_ID, PLIVO_AUTH_TOKEN, PROOF_SECRET (>= 32 characters)
+//   vars     PUBLIC_URL       where Plivo reaches this worker (status callbacks); optional
+//            ALLOWED_ORIGINS  comma-separated origins allowed to call cross-origin; optional
+//            ALLOWED_COUNTRY_CODES  comma-separated calling codes codes may be sent to
+//                             (e.g. "1,44"); optional: any (an SMS-pumping guard worth setting)
+//            PLIVO_BASE_URL   another Plivo API base (the local sandbox); optional
+//            LIMITS           the guards' limits as JSON, e.g. {"sendsPerRecipient":[3,600]};
+//                             optional (the package's defaults otherwise)
+//   binding  VERIFY_LIMITER   Durable Object namespace of VerifyLimiter: the rate limits'
+//                             counts, shared by every instance; without it each isolate
+//                             counts in its own memory
+import { VerifyLimiter, VerifyProxy } from "plivo-verify-wasm";
+
+// The Durable Object class must be exported by the worker that defines it.
+export { VerifyLimiter };
+
+const BASE_PATH = "/verify";
+
+/** `"a, b,,c"` -> `["a", "b", "c"]`. */
+function list(text) {
+  return (text ?? "")
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
+/**
+ * One line per status callback Plivo delivers. Never the auth token, a code or the whole
+ * number: the session, the channel's progress, and the number's last two digits.
+ */
+function logStatus(event) {
+  const number = event.recipient ? `…${String(event.recipient).slice(-2)}` : "?";
+  console.log(
+    `verify status: session ${event.sessionUuid} attempt ${event.attemptSequence ?? "?"} ` +
+      `${event.channel ?? "?"} ${event.channelStatus ?? "?"}` +
+      (event.channelErrorCode ? ` (error ${event.channelErrorCode})` : "") +
+      ` session ${event.sessionStatus ?? "?"} to ${number}`,
+  );
+}
+
+/** The proxy's options from the worker's env; absent vars are left out (package defaults). */
+function options(env) {
+  const opts = {
+    authId: env.PLIVO_AUTH_ID,
+    authToken: env.PLIVO_AUTH_TOKEN,
+    proofSecret: env.PROOF_SECRET,
+    basePath: BASE_PATH,
+    allowedOrigins: list(env.ALLOWED_ORIGINS),
+    onStatus: logStatus,
+  };
+  if (env.PLIVO_BASE_URL) opts.baseUrl = env.PLIVO_BASE_URL;
+  if (env.PUBLIC_URL) opts.publicUrl = env.PUBLIC_URL;
+  if (env.ALLOWED_COUNTRY_CODES) opts.allowedCountryCodes = list(env.ALLOWED_COUNTRY_CODES);
+  if (env.LIMITS) opts.limits = typeof env.LIMITS === "string" ? JSON.parse(env.LIMITS) : env.LIMITS;
+  if (env.VERIFY_LIMITER) opts.limitStore = env.VERIFY_LIMITER;
+  return opts;
+}
+
+const error = (status, code, message) => Response.json({ error: { code, message } }, { status });
+
+// One proxy per isolate (env is the same for every request of a deployment).
+let proxy;
+
+export default {
+  async fetch(request, env) {
+    const { pathname } = new URL(request.url);
+    if (pathname !== BASE_PATH && !pathname.startsWith(`${BASE_PATH}/`)) {
+      return error(404, "not_found", "no such route");
+    }
+    if (!proxy) {
+      try {
+        proxy = new VerifyProxy(options(env));
+      } catch (e) {
+        // A bad setting: VerifyError names it (e.argument), never its value. Logged for the
+        // operator; the browser learns nothing about the configuration.
+        console.error(`verify proxy misconfigured: ${e?.code ?? e?.name} ${e?.argument ?? ""}`);
+        return error(500, "misconfigured", "the verification proxy is not configured");
+      }
+    }
+    return proxy.fetch(request);
+  },
+};
