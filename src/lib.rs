@@ -10,11 +10,11 @@
 //!   argument's validation, requests as data (byte for byte what goes on the wire), the
 //!   answers' typed models, the error type with its stable codes, the retry policy, and
 //!   status callbacks with their V3/V2 signatures (shared with the project's sandbox).
-//!
 //! - [`proxy`]: the edge proxy's decisions (routes, CORS, guards, proofs, callbacks), plain
 //!   Rust behind small traits for Plivo and the limits' store.
-//! - [`js`]: the wasm-bindgen face: `VerifyClient`, the callback functions, `VerifyError`,
-//!   and the TypeScript declarations.
+//! - [`js`]: the wasm-bindgen face: `VerifyClient`, the callback functions, `VerifyProxy`
+//!   and its `VerifyLimiter` Durable Object, `verifyProof`, `VerifyBrowserClient`,
+//!   `VerifyError`, and the TypeScript declarations.
 //! - [`transport`]: the one place that calls `fetch`: timeouts, retries, reading answers.
 #![deny(missing_docs)]
 

@@ -6,7 +6,8 @@
 //! - [`request`]: requests as data (method, URL, body), built byte for byte.
 //! - [`model`]: the answers' objects (lenient on the wire, camelCase for JS).
 //! - [`error`]: the one error type with its stable codes.
-//! - [`json`]: writing small JSON documents (parsing is the JS engine's job).
+//! - [`json`]: a small JSON reader (answers become the same `Arg` tree JS values do) and
+//!   writer (request bodies, the proxy's answers, objects for JavaScript).
 //! - [`retry`]: which failures are retried, and after how long.
 //! - [`signature`] and [`callback`]: status callbacks, their signatures and their fields.
 
