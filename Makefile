@@ -1,5 +1,5 @@
 # One entry point. `make demo` and `make test` set up everything they need first.
-.PHONY: setup test demo build test-js test-worker
+.PHONY: setup test demo build test-js test-worker test-e2e bench check-size
 
 setup:
 	@scripts/setup
@@ -18,3 +18,12 @@ test-js: build
 
 test-worker: build
 	@scripts/test-worker
+
+bench: build
+	@scripts/bench
+
+check-size: build
+	@scripts/check-size
+
+test-e2e: build
+	@scripts/test-e2e
