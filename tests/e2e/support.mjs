@@ -3,26 +3,17 @@
 // playwright-core. Everything is bounded by timeouts; stop() ends what start() began.
 import { spawn } from "node:child_process";
 import { mkdirSync } from "node:fs";
-import { createServer } from "node:net";
 import { dirname, join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
+import { freePort } from "../js/support/sandbox.mjs";
+
+export { freePort };
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 export const ARTIFACTS = join(ROOT, "artifacts", "e2e");
 export const CHROMIUM = process.env.CHROMIUM_BIN || "/usr/bin/chromium";
-
-export function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /**
  * Starts the demo (www/demo/serve.mjs). `limits`: DEMO_LIMITS. Resolves to

@@ -7,6 +7,7 @@ import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { isAbsolute, join } from "node:path";
 import { ROOT } from "./install.mjs";
+import { createServer } from "node:net";
 
 export const AUTH_ID = "MAXXXXXXXXXXXXXXXXXX";
 
@@ -148,4 +149,16 @@ export function countingFetch() {
     return fetch(input, init);
   };
   return { fetch: fetchFn, calls };
+}
+
+/** A free TCP port on 127.0.0.1 (for a server that must know its URL before it starts). */
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
 }

@@ -7,13 +7,12 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { createInterface } from "node:readline";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { Miniflare } from "miniflare";
 import { INSTALLED, ROOT, resolveExport } from "../../js/support/install.mjs";
-import { poll, redact, secret, startSandbox } from "../../js/support/sandbox.mjs";
+import { freePort, poll, redact, secret, startSandbox } from "../../js/support/sandbox.mjs";
 import { MODULES_RULES, stageWorker } from "../../js/support/stage-worker.mjs";
 
 export { poll, redact, secret };
@@ -45,18 +44,6 @@ export async function importPackage() {
  */
 function bundled(dir) {
   return { root: dir, scriptPath: join(dir, "worker.js"), modulesRules: MODULES_RULES, dispose: () => {} };
-}
-
-/** A free TCP port on 127.0.0.1 (so PUBLIC_URL can name the worker's URL before it starts). */
-export function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /**
