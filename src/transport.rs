@@ -19,7 +19,7 @@ use crate::js::convert::{property, type_name};
 extern "C" {
     /// The global `fetch`, called as a plain function (never through `window`).
     #[wasm_bindgen(js_name = fetch, catch)]
-    pub(crate) fn global_fetch(url: &str, init: &Object) -> Result<Promise, JsValue>;
+    fn global_fetch(url: &str, init: &Object) -> Result<Promise, JsValue>;
 
     /// The global `setTimeout` (present in every runtime we support).
     #[wasm_bindgen(js_name = setTimeout)]
@@ -79,25 +79,7 @@ impl Transport {
 
     async fn attempt(&self, endpoint: &Endpoint, request: &ApiRequest) -> Result<Answer, Error> {
         let init = self.init(endpoint, request)?;
-        let started = match &self.fetch {
-            Some(fetch) => fetch
-                .call2(&JsValue::UNDEFINED, &JsValue::from_str(&request.url), &init)
-                .map(|value| Promise::resolve(&value)),
-            None => global_fetch(&request.url, &init),
-        };
-        let response = match started {
-            Ok(promise) => JsFuture::from(promise).await,
-            Err(thrown) => Err(thrown),
-        }
-        .map_err(|thrown| fetch_failure(&thrown))?;
-        if !response.is_object() {
-            return Err(Error::invalid_response(format!(
-                "fetch resolved to {}, not a Response",
-                type_name(&response)
-            )));
-        }
-        let response: FetchResponse = response.unchecked_into();
-        read(&response).await
+        plivo_answer(fetch_json(self.fetch.as_ref(), &request.url, &init).await?)
     }
 
     /// The `RequestInit`: method, headers, body, and a fresh timeout signal.
@@ -124,7 +106,7 @@ impl Transport {
 }
 
 /// Why `fetch` failed: a timeout (our signal) or the network.
-pub(crate) fn fetch_failure(thrown: &JsValue) -> Error {
+fn fetch_failure(thrown: &JsValue) -> Error {
     let name = property(thrown, "name").as_string().unwrap_or_default();
     if name == "TimeoutError" || name == "AbortError" {
         return Error::new(ErrorCode::Timeout, "the request timed out");
@@ -136,8 +118,43 @@ pub(crate) fn fetch_failure(thrown: &JsValue) -> Error {
     Error::new(ErrorCode::Network, format!("network error: {detail}"))
 }
 
-/// Reads an answer: a 2xx JSON object, or the typed error its status means.
-async fn read(response: &FetchResponse) -> Result<Answer, Error> {
+/// One `fetch` call (the caller's, else the global one), read to the end.
+pub(crate) struct Reply {
+    /// HTTP status.
+    pub status: u16,
+    /// The `Retry-After` header.
+    pub retry_after: Option<String>,
+    /// The body.
+    pub text: String,
+    /// The body parsed, when it is a JSON object.
+    pub json: Option<Arg>,
+}
+
+/// Calls `fetch` with `init` and reads status, `Retry-After` and body; a failure to get an
+/// answer is a `timeout` or `network` error.
+pub(crate) async fn fetch_json(
+    fetch: Option<&Function>,
+    url: &str,
+    init: &Object,
+) -> Result<Reply, Error> {
+    let started = match fetch {
+        Some(fetch) => fetch
+            .call2(&JsValue::UNDEFINED, &JsValue::from_str(url), init)
+            .map(|value| Promise::resolve(&value)),
+        None => global_fetch(url, init),
+    };
+    let response = match started {
+        Ok(promise) => JsFuture::from(promise).await,
+        Err(thrown) => Err(thrown),
+    }
+    .map_err(|thrown| fetch_failure(&thrown))?;
+    if !response.is_object() {
+        return Err(Error::invalid_response(format!(
+            "fetch resolved to {}, not a Response",
+            type_name(&response)
+        )));
+    }
+    let response: FetchResponse = response.unchecked_into();
     let status = response
         .status()
         .as_f64()
@@ -151,11 +168,25 @@ async fn read(response: &FetchResponse) -> Result<Answer, Error> {
     let text = JsFuture::from(promise)
         .await
         .map_err(|thrown| fetch_failure(&thrown))?
-        .as_string();
-    let json = text
-        .as_deref()
-        .and_then(|text| json::parse(text).ok())
-        .filter(|v| matches!(v, Arg::Map(_)));
+        .as_string()
+        .unwrap_or_default();
+    let json = json::parse(&text).ok().filter(|v| matches!(v, Arg::Map(_)));
+    Ok(Reply {
+        status,
+        retry_after,
+        text,
+        json,
+    })
+}
+
+/// A Plivo answer: a 2xx JSON object, or the typed error its status means.
+fn plivo_answer(reply: Reply) -> Result<Answer, Error> {
+    let Reply {
+        status,
+        retry_after,
+        json,
+        ..
+    } = reply;
     if (200..300).contains(&status) {
         return match json {
             Some(json) => Ok(Answer { status, json }),

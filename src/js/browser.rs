@@ -4,17 +4,17 @@
 
 use js_sys::{Function, Object, Promise, Reflect};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::{future_to_promise, JsFuture};
+use wasm_bindgen_futures::future_to_promise;
 
 use crate::api::error::{parse_retry_after, Error, ErrorCode};
 use crate::api::json::Json;
 use crate::api::options::{Options, DEFAULT_TIMEOUT_MS};
 use crate::api::params::*;
 use crate::js::client::take_fetch;
-use crate::js::convert::{self, property};
+use crate::js::convert;
 use crate::js::error;
 use crate::proxy::handler::normalize_recipient;
-use crate::transport::{fetch_failure, global_fetch};
+use crate::transport::fetch_json;
 
 /// A path such as `/verify`, or an absolute http(s) URL; no trailing slash.
 fn is_endpoint(text: &str) -> bool {
@@ -174,56 +174,37 @@ async fn call_proxy(
         "signal",
         &web_sys::AbortSignal::timeout_with_u32(timeout_ms),
     );
-    let started = match &fetch {
-        Some(fetch) => fetch
-            .call2(&JsValue::UNDEFINED, &url.into(), &init)
-            .map(|v| Promise::resolve(&v)),
-        None => global_fetch(url, &init),
-    };
-    let response = match started {
-        Ok(promise) => JsFuture::from(promise).await,
-        Err(thrown) => Err(thrown),
+    let reply = fetch_json(fetch.as_ref(), url, &init).await?;
+    if (200..300).contains(&reply.status) {
+        return match reply.json {
+            Some(_) => js_sys::JSON::parse(&reply.text)
+                .map_err(|_| Error::invalid_response("the proxy's answer is not JSON")),
+            None => Err(Error {
+                status: Some(reply.status),
+                ..Error::invalid_response("the proxy's answer is not a JSON object")
+            }),
+        };
     }
-    .map_err(|thrown| fetch_failure(&thrown))?;
-    let status = property(&response, "status").as_f64().unwrap_or(0.0) as u16;
-    let text = match property(&response, "text").dyn_into::<Function>() {
-        Ok(text) => JsFuture::from(Promise::resolve(
-            &text.call0(&response).unwrap_or(JsValue::UNDEFINED),
-        ))
-        .await
-        .map_err(|thrown| fetch_failure(&thrown))?
-        .as_string()
-        .unwrap_or_default(),
-        Err(_) => String::new(),
-    };
-    let json = js_sys::JSON::parse(&text).ok().filter(|v| v.is_object());
-    if (200..300).contains(&status) {
-        return json.ok_or_else(|| Error {
-            status: Some(status),
-            ..Error::invalid_response("the proxy's answer is not JSON")
-        });
-    }
-    let detail = json.as_ref().map(|j| property(j, "error"));
-    let code = detail
-        .as_ref()
-        .and_then(|d| property(d, "code").as_string())
-        .and_then(|c| ErrorCode::parse(&c))
-        .unwrap_or_else(|| ErrorCode::for_status(status));
-    let message = detail
-        .as_ref()
-        .and_then(|d| property(d, "message").as_string())
-        .unwrap_or_else(|| format!("HTTP {status}"));
-    let retry_after = match property(&response, "headers") {
-        headers if headers.is_object() => {
-            let get: Option<Function> = property(&headers, "get").dyn_into().ok();
-            get.and_then(|get| get.call1(&headers, &"retry-after".into()).ok())
-                .and_then(|v| v.as_string())
+    // The proxy's errors: `{"error": {"code", "message"}}`.
+    let field = |name: &str| {
+        let Some(Arg::Map(body)) = &reply.json else {
+            return None;
+        };
+        let (_, Arg::Map(detail)) = body.iter().find(|(k, _)| k == "error")? else {
+            return None;
+        };
+        match detail.iter().find(|(k, _)| k == name) {
+            Some((_, Arg::Text(text))) => Some(text.clone()),
+            _ => None,
         }
-        _ => None,
     };
+    let code = field("code")
+        .and_then(|c| ErrorCode::parse(&c))
+        .unwrap_or_else(|| ErrorCode::for_status(reply.status));
+    let message = field("message").unwrap_or_else(|| format!("HTTP {}", reply.status));
     Err(Error {
-        status: Some(status),
-        retry_after_ms: retry_after.as_deref().and_then(parse_retry_after),
+        status: Some(reply.status),
+        retry_after_ms: reply.retry_after.as_deref().and_then(parse_retry_after),
         ..Error::new(code, message)
     })
 }

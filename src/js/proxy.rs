@@ -13,7 +13,7 @@ use crate::js::client::{take_fetch, Client};
 use crate::js::convert::{self, property, type_name};
 use crate::js::error;
 use crate::proxy::config::ProxyConfig;
-use crate::proxy::handler::{LimitStore, Proxy, ProxyRequest, ProxyResponse, MAX_BODY};
+use crate::proxy::handler::{self, LimitStore, Proxy, ProxyRequest, ProxyResponse, MAX_BODY};
 use crate::proxy::limits::{self, Decision, Limiter, MemoryStore, Rule};
 use crate::proxy::proof;
 
@@ -122,32 +122,15 @@ impl VerifyProxy {
                 };
                 if !delivered {
                     // 500 makes Plivo try again later; the handler's error stays private.
-                    response = on_status_failed();
+                    response = handler::error(
+                        500,
+                        ErrorCode::OnStatusFailed,
+                        "the onStatus handler failed",
+                    );
                 }
             }
             write_response(&response)
         })
-    }
-}
-
-fn on_status_failed() -> ProxyResponse {
-    let body = crate::api::json::Json::Object(vec![(
-        "error",
-        crate::api::json::Json::Object(vec![
-            (
-                "code",
-                crate::api::json::Json::str(ErrorCode::OnStatusFailed.as_str()),
-            ),
-            (
-                "message",
-                crate::api::json::Json::str("the onStatus handler failed"),
-            ),
-        ]),
-    )]);
-    ProxyResponse {
-        status: 500,
-        headers: Vec::new(),
-        body: body.render(),
     }
 }
 
@@ -324,11 +307,7 @@ impl VerifyLimiter {
                     headers: Vec::new(),
                     body: limits::encode_decision(decision),
                 },
-                Err(e) => ProxyResponse {
-                    status: 400,
-                    headers: Vec::new(),
-                    body: limits::encode_error(&e),
-                },
+                Err(e) => handler::error(400, e.code, &e.message),
             };
             write_response(&answer)
         })

@@ -90,8 +90,8 @@ fn json(status: u16, body: Json) -> ProxyResponse {
     }
 }
 
-/// `{"error": {"code", "message"}}`.
-fn error(status: u16, code: ErrorCode, message: &str) -> ProxyResponse {
+/// `{"error": {"code", "message"}}`: every refusal the proxy (and its limiter) answers.
+pub fn error(status: u16, code: ErrorCode, message: &str) -> ProxyResponse {
     json(
         status,
         Json::Object(vec![(

@@ -201,18 +201,6 @@ pub fn encode_decision(decision: Decision) -> String {
     }
 }
 
-/// A refused message: `{"error":{"code":"…","message":"…"}}`.
-pub fn encode_error(error: &Error) -> String {
-    Json::Object(vec![(
-        "error",
-        Json::Object(vec![
-            ("code", Json::str(error.code.as_str())),
-            ("message", Json::str(error.message.as_str())),
-        ]),
-    )])
-    .render()
-}
-
 /// Reads what [`encode_decision`] wrote.
 pub fn decode_decision(message: Arg) -> Result<Decision, Error> {
     let Arg::Map(entries) = message else {

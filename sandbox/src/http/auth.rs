@@ -10,6 +10,7 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
 
 use super::App;
+use crate::engine::constant_time_eq;
 use crate::error::ApiError;
 
 /// The credentials the sandbox accepts. (No `Debug`: it holds tokens.)
@@ -27,14 +28,9 @@ impl Accounts {
 
     /// Whether `token` is `auth_id`'s, compared in constant time.
     fn accepts(&self, auth_id: &str, token: &str) -> bool {
-        self.tokens.get(auth_id).is_some_and(|expected| {
-            expected.len() == token.len()
-                && expected
-                    .bytes()
-                    .zip(token.bytes())
-                    .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-                    == 0
-        })
+        self.tokens
+            .get(auth_id)
+            .is_some_and(|expected| constant_time_eq(expected.as_bytes(), token.as_bytes()))
     }
 }
 

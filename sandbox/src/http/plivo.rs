@@ -5,7 +5,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::Extension;
-use plivo_verify_wasm::api::params::is_http_url;
+use plivo_verify_wasm::api::params::{is_e164, is_http_url};
 use plivo_verify_wasm::api::signature::CallbackMethod;
 use serde_json::{Map, Value};
 
@@ -183,9 +183,7 @@ fn create_params(body: &Map<String, Value>) -> Result<CreateParams, ApiError> {
 
 /// `+14155550100` or `14155550100` → `14155550100`.
 fn normalize_recipient(text: &str) -> Option<String> {
-    let digits = text.strip_prefix('+').unwrap_or(text);
-    ((7..=15).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit()))
-        .then(|| digits.to_owned())
+    is_e164(text).then(|| text.trim_start_matches('+').to_owned())
 }
 
 /// The code of a validate body: `otp` (or `OTP`, as Plivo's curl example sends it).
