@@ -4,11 +4,12 @@
 // Environment: BENCH_CALLS (per op per client, default 300), BENCH_COLD (processes per
 // client, default 20), BENCH_SECS (seconds per throughput point, default 2),
 // BENCH_MEMORY_CALLS (default 10000), BENCH_SECTIONS (comma list of
-// size,cold,latency,throughput,memory,workerd; default all).
+// size,cold,overhead,latency,throughput,memory,workerd; default all).
 import { spawn } from "node:child_process";
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { BENCH, CLIENTS, envInt, fmt, installPackage, PLIVO_VERSION, rawClient, ratio, recipient, sandboxBinary, startSandbox, summary } from "./support.mjs";
+import { overhead } from "./overhead.mjs";
 import { size } from "./size.mjs";
 import { workerd } from "./workerd.mjs";
 
@@ -16,7 +17,7 @@ const CALLS = envInt("BENCH_CALLS", 300);
 const COLD = envInt("BENCH_COLD", 20);
 const SECS = envInt("BENCH_SECS", 2);
 const MEMORY_CALLS = envInt("BENCH_MEMORY_CALLS", 10_000);
-const SECTIONS = (process.env.BENCH_SECTIONS ?? "size,cold,latency,throughput,memory,workerd").split(",");
+const SECTIONS = (process.env.BENCH_SECTIONS ?? "size,cold,overhead,latency,throughput,memory,workerd").split(",");
 const log = (...a) => console.error("bench:", ...a);
 
 function runNode(args, env) {
@@ -228,7 +229,7 @@ function table(results) {
   const lines = [];
   const row = (...cells) => lines.push("| " + cells.join(" | ") + " |");
   const head = (title, ...cols) => { lines.push("", `### ${title}`, ""); row(...cols); row(...cols.map(() => "---")); };
-  const { size: s, cold: c, latency: l, throughput: t, memory: m, workerd: w } = results;
+  const { size: s, cold: c, overhead: o, latency: l, throughput: t, memory: m, workerd: w } = results;
   if (s) {
     head("Size", "what", "raw", "gzip -9", "brotli");
     row("ours: .wasm", s.ours.wasm.raw, s.ours.wasm.gzip, s.ours.wasm.brotli);
@@ -254,6 +255,10 @@ function table(results) {
   if (w) {
     head("workerd (Miniflare)", "what", "value");
     for (const [k, v] of Object.entries(w.table ?? {})) row(k, v);
+  }
+  if (o) {
+    head("Client overhead without a network (an in-memory fetch answers; best of 7 rounds; µs per call)", "op", "ours", "raw fetch", "ours − fetch", "ours/fetch");
+    for (const op of ["create", "get", "list", "validate"]) row(op, fmt(o[op].oursUs, 1), fmt(o[op].fetchUs, 1), fmt(o[op].extraUs, 1), fmt(o[op].oursVsFetch) + "×");
   }
   if (l) {
     head(`Per-call latency (${l.create.ours.n} calls per op per client, interleaved, sequential; ms)`, "op", "ours p50/p90/p99", "plivo p50/p90/p99", "fetch p50/p90/p99", "ours/fetch p50 (p90)", "ours/plivo p50 (p90)");
@@ -289,6 +294,7 @@ async function main() {
   try {
     const clients = [await CLIENTS.ours(sb), await CLIENTS.plivo(sb), CLIENTS.fetch(sb)];
     if (SECTIONS.includes("cold")) { log(`cold start: ${COLD} processes per client`); results.cold = await cold(sb); }
+    if (SECTIONS.includes("overhead")) { log("overhead: an in-memory fetch"); results.overhead = await overhead({ calls: Math.max(1000, CALLS * 5), log }); }
     if (SECTIONS.includes("latency")) { log(`latency: ${CALLS} calls per op per client`); results.latency = await latency(sb, clients); }
     if (SECTIONS.includes("throughput")) { log("throughput"); results.throughput = await throughput(sb, clients); }
     if (SECTIONS.includes("memory")) { log(`memory: ${MEMORY_CALLS} calls`); results.memory = await memory(sb); }

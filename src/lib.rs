@@ -22,3 +22,8 @@ pub mod api;
 pub mod js;
 pub mod proxy;
 pub mod transport;
+
+// Smaller and faster than dlmalloc in wasm (single-threaded: no atomics).
+#[cfg(all(target_family = "wasm", not(target_feature = "atomics")))]
+#[global_allocator]
+static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();

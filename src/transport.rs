@@ -1,7 +1,6 @@
-//! The one place requests meet the network: a request description becomes a `fetch` call
-//! (the global one, bound like gloo-net does so it works in browsers, Node and workers, or
-//! the caller's own), with a per-attempt timeout (`AbortSignal.timeout`), the retry policy,
-//! and the answer read into JSON or a typed error.
+//! The one place requests meet the network: a request description becomes one `exchange`
+//! (`exchange.js`: the global `fetch` or the caller's, with a per-attempt timeout), the
+//! retry policy applies, and the answer is read into JSON or a typed error.
 
 use js_sys::{Function, Object, Promise, Reflect};
 use wasm_bindgen::prelude::*;
@@ -11,44 +10,52 @@ use crate::api::error::{Error, ErrorCode};
 use crate::api::json;
 use crate::api::model::ErrorBody;
 use crate::api::params::Arg;
-use crate::api::request::{ApiRequest, Endpoint, Method};
+use crate::api::request::{ApiRequest, Method};
 use crate::api::retry::retry_delay;
-use crate::js::convert::{property, type_name};
+use crate::js::convert::property;
+
+#[wasm_bindgen(module = "/src/js/exchange.js")]
+extern "C" {
+    /// `fetch` and the whole answer, in one promise (see the file).
+    fn exchange(
+        fetch: Option<&Function>,
+        url: &str,
+        method: &str,
+        headers: &Object,
+        body: Option<&str>,
+        timeout_ms: u32,
+    ) -> Promise;
+
+    /// What `exchange` resolves to.
+    type Exchanged;
+    #[wasm_bindgen(method, getter, structural, js_name = notResponse)]
+    fn not_response(this: &Exchanged) -> Option<String>;
+    #[wasm_bindgen(method, getter, structural)]
+    fn status(this: &Exchanged) -> JsValue;
+    #[wasm_bindgen(method, getter, structural, js_name = retryAfter)]
+    fn retry_after(this: &Exchanged) -> Option<String>;
+    #[wasm_bindgen(method, getter, structural)]
+    fn body(this: &Exchanged) -> Vec<u8>;
+}
 
 #[wasm_bindgen]
 extern "C" {
-    /// The global `fetch`, called as a plain function (never through `window`).
-    #[wasm_bindgen(js_name = fetch, catch)]
-    fn global_fetch(url: &str, init: &Object) -> Result<Promise, JsValue>;
-
     /// The global `setTimeout` (present in every runtime we support).
     #[wasm_bindgen(js_name = setTimeout)]
     fn set_timeout(handler: &Function, ms: f64) -> JsValue;
-
-    /// What `fetch` resolves to; read structurally so a polyfill's object works too.
-    type FetchResponse;
-    #[wasm_bindgen(method, getter, structural)]
-    fn status(this: &FetchResponse) -> JsValue;
-    #[wasm_bindgen(method, getter, structural)]
-    fn headers(this: &FetchResponse) -> FetchHeaders;
-    #[wasm_bindgen(method, structural, catch)]
-    fn text(this: &FetchResponse) -> Result<Promise, JsValue>;
-
-    type FetchHeaders;
-    #[wasm_bindgen(method, structural, catch)]
-    fn get(this: &FetchHeaders, name: &str) -> Result<Option<String>, JsValue>;
 }
 
 /// How requests are sent.
 pub struct Transport {
     /// The caller's `fetch`, or `None` for the global one.
-    pub fetch: Option<Function>,
+    fetch: Option<Function>,
     /// Per attempt.
-    pub timeout_ms: u32,
+    timeout_ms: u32,
     /// Retries after the first attempt (see `api::retry`).
-    pub max_retries: u32,
-    /// `User-Agent` header value.
-    pub user_agent: String,
+    max_retries: u32,
+    /// The headers of every request, made once: without and with a JSON body.
+    headers: Object,
+    json_headers: Object,
 }
 
 /// An answer with a 2xx status: its status and its body parsed as a JSON object.
@@ -60,11 +67,35 @@ pub struct Answer {
 }
 
 impl Transport {
+    /// A transport sending `Authorization: {authorization}` and `User-Agent: {user_agent}`.
+    pub fn new(
+        fetch: Option<Function>,
+        timeout_ms: u32,
+        max_retries: u32,
+        authorization: &str,
+        user_agent: &str,
+    ) -> Transport {
+        let common = [
+            ("Authorization", authorization),
+            ("Accept", "application/json"),
+            ("User-Agent", user_agent),
+        ];
+        Transport {
+            fetch,
+            timeout_ms,
+            max_retries,
+            headers: headers(&common),
+            json_headers: headers(
+                &[common.as_slice(), &[("Content-Type", "application/json")]].concat(),
+            ),
+        }
+    }
+
     /// Sends `request`, retrying as the policy allows.
-    pub async fn send(&self, endpoint: &Endpoint, request: &ApiRequest) -> Result<Answer, Error> {
+    pub async fn send(&self, request: &ApiRequest) -> Result<Answer, Error> {
         let mut retry = 0;
         loop {
-            let error = match self.attempt(endpoint, request).await {
+            let error = match self.attempt(request).await {
                 Ok(answer) => return Ok(answer),
                 Err(error) => error,
             };
@@ -77,32 +108,32 @@ impl Transport {
         }
     }
 
-    async fn attempt(&self, endpoint: &Endpoint, request: &ApiRequest) -> Result<Answer, Error> {
-        let init = self.init(endpoint, request)?;
-        plivo_answer(fetch_json(self.fetch.as_ref(), &request.url, &init).await?)
-    }
-
-    /// The `RequestInit`: method, headers, body, and a fresh timeout signal.
-    fn init(&self, endpoint: &Endpoint, request: &ApiRequest) -> Result<Object, Error> {
-        let headers = Object::new();
-        let set = |object: &Object, key: &str, value: &JsValue| {
-            Reflect::set(object, &JsValue::from_str(key), value)
-                .map_err(|_| Error::new(ErrorCode::Network, "could not build the request"))
+    async fn attempt(&self, request: &ApiRequest) -> Result<Answer, Error> {
+        let (headers, body) = match (request.method, &request.body) {
+            (Method::Post, Some(body)) => (&self.json_headers, Some(body.as_str())),
+            _ => (&self.headers, None),
         };
-        set(&headers, "Authorization", &endpoint.authorization().into())?;
-        set(&headers, "Accept", &"application/json".into())?;
-        set(&headers, "User-Agent", &self.user_agent.as_str().into())?;
-        let init = Object::new();
-        set(&init, "method", &request.method.as_str().into())?;
-        if let (Method::Post, Some(body)) = (request.method, &request.body) {
-            set(&headers, "Content-Type", &"application/json".into())?;
-            set(&init, "body", &body.as_str().into())?;
-        }
-        set(&init, "headers", &headers)?;
-        let signal = web_sys::AbortSignal::timeout_with_u32(self.timeout_ms);
-        set(&init, "signal", &signal)?;
-        Ok(init)
+        let reply = fetch_json(
+            self.fetch.as_ref(),
+            &request.url,
+            request.method.as_str(),
+            headers,
+            body,
+            self.timeout_ms,
+        )
+        .await?;
+        plivo_answer(reply)
     }
+}
+
+/// A plain object of header names and values.
+pub(crate) fn headers(pairs: &[(&str, &str)]) -> Object {
+    let object = Object::new();
+    for (name, value) in pairs {
+        // Setting a string on a fresh plain object cannot throw.
+        let _ = Reflect::set(&object, &(*name).into(), &(*value).into());
+    }
+    object
 }
 
 /// Why `fetch` failed: a timeout (our signal) or the network.
@@ -130,50 +161,41 @@ pub(crate) struct Reply {
     pub json: Option<Arg>,
 }
 
-/// Calls `fetch` with `init` and reads status, `Retry-After` and body; a failure to get an
-/// answer is a `timeout` or `network` error.
+/// Calls `fetch` and reads status, `Retry-After` and body, with a timeout of `timeout_ms`
+/// over the whole exchange; a failure to get an answer is a `timeout` or `network` error.
 pub(crate) async fn fetch_json(
     fetch: Option<&Function>,
     url: &str,
-    init: &Object,
+    method: &str,
+    headers: &Object,
+    body: Option<&str>,
+    timeout_ms: u32,
 ) -> Result<Reply, Error> {
-    let started = match fetch {
-        Some(fetch) => fetch
-            .call2(&JsValue::UNDEFINED, &JsValue::from_str(url), init)
-            .map(|value| Promise::resolve(&value)),
-        None => global_fetch(url, init),
-    };
-    let response = match started {
-        Ok(promise) => JsFuture::from(promise).await,
-        Err(thrown) => Err(thrown),
-    }
-    .map_err(|thrown| fetch_failure(&thrown))?;
-    if !response.is_object() {
+    let exchanged: Exchanged =
+        JsFuture::from(exchange(fetch, url, method, headers, body, timeout_ms))
+            .await
+            .map_err(|thrown| fetch_failure(&thrown))?
+            .unchecked_into();
+    if let Some(what) = exchanged.not_response() {
         return Err(Error::invalid_response(format!(
-            "fetch resolved to {}, not a Response",
-            type_name(&response)
+            "fetch resolved to {what}, not a Response"
         )));
     }
-    let response: FetchResponse = response.unchecked_into();
-    let status = response
+    let status = exchanged
         .status()
         .as_f64()
         .filter(|s| s.fract() == 0.0 && (100.0..=599.0).contains(s))
         .map(|s| s as u16)
         .ok_or_else(|| Error::invalid_response("the answer has no HTTP status"))?;
-    let retry_after = response.headers().get("retry-after").ok().flatten();
-    let promise = response
-        .text()
-        .map_err(|_| Error::invalid_response("the answer has no text() to read its body"))?;
-    let text = JsFuture::from(promise)
-        .await
-        .map_err(|thrown| fetch_failure(&thrown))?
-        .as_string()
-        .unwrap_or_default();
+    let text = match String::from_utf8(exchanged.body()) {
+        Ok(text) => text,
+        // As `Response.text()` reads it.
+        Err(invalid) => String::from_utf8_lossy(invalid.as_bytes()).into_owned(),
+    };
     let json = json::parse(&text).ok().filter(|v| matches!(v, Arg::Map(_)));
     Ok(Reply {
         status,
-        retry_after,
+        retry_after: exchanged.retry_after(),
         text,
         json,
     })

@@ -13,6 +13,7 @@ const MAX_DEPTH: u32 = 32;
 /// matter are integers; the readers drop fractional ones).
 pub fn parse(text: &str) -> Result<Arg, String> {
     let mut parser = Parser {
+        text,
         bytes: text.as_bytes(),
         pos: 0,
     };
@@ -25,6 +26,7 @@ pub fn parse(text: &str) -> Result<Arg, String> {
 }
 
 struct Parser<'a> {
+    text: &'a str,
     bytes: &'a [u8],
     pos: usize,
 }
@@ -139,22 +141,33 @@ impl Parser<'_> {
 
     fn string(&mut self) -> Result<String, String> {
         self.pos += 1;
-        let mut out = Vec::new();
+        let mut out = String::new();
         loop {
+            // Copy the run up to the next quote, backslash or control character whole (a
+            // byte-at-a-time push costs a call per byte at opt-level "z").
+            let run = self.pos;
+            while let Some(&byte) = self.bytes.get(self.pos) {
+                if byte == b'"' || byte == b'\\' || byte < 0x20 {
+                    break;
+                }
+                self.pos += 1;
+            }
+            // The run ends at an ASCII byte (or the end), so it is whole characters.
+            out.push_str(self.text.get(run..self.pos).unwrap_or_default());
             let byte = *self
                 .bytes
                 .get(self.pos)
                 .ok_or_else(|| self.error("unterminated string"))?;
             self.pos += 1;
             match byte {
-                b'"' => return String::from_utf8(out).map_err(|_| self.error("invalid UTF-8")),
+                b'"' => return Ok(out),
                 b'\\' => {
                     let escape = *self
                         .bytes
                         .get(self.pos)
                         .ok_or_else(|| self.error("unterminated string"))?;
                     self.pos += 1;
-                    let c = match escape {
+                    out.push(match escape {
                         b'"' => '"',
                         b'\\' => '\\',
                         b'/' => '/',
@@ -163,31 +176,30 @@ impl Parser<'_> {
                         b'n' => '\n',
                         b'r' => '\r',
                         b't' => '\t',
-                        b'u' => {
-                            let high = self.hex4()?;
-                            let code = if (0xD800..0xDC00).contains(&high)
-                                && self.bytes[self.pos..].starts_with(b"\\u")
-                            {
-                                self.pos += 2;
-                                let low = self.hex4()?;
-                                if !(0xDC00..0xE000).contains(&low) {
-                                    return Err(self.error("bad surrogate pair"));
-                                }
-                                0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00)
-                            } else {
-                                high
-                            };
-                            char::from_u32(code).ok_or_else(|| self.error("bad \\u escape"))?
-                        }
+                        b'u' => self.unicode_escape()?,
                         _ => return Err(self.error("bad escape")),
-                    };
-                    let mut buffer = [0; 4];
-                    out.extend_from_slice(c.encode_utf8(&mut buffer).as_bytes());
+                    });
                 }
-                0..=0x1f => return Err(self.error("control character in a string")),
-                _ => out.push(byte),
+                _ => return Err(self.error("control character in a string")),
             }
         }
+    }
+
+    /// The character of a `\\uXXXX` escape (the `\\u` read), joining a surrogate pair.
+    fn unicode_escape(&mut self) -> Result<char, String> {
+        let high = self.hex4()?;
+        let code = if (0xD800..0xDC00).contains(&high) && self.bytes[self.pos..].starts_with(b"\\u")
+        {
+            self.pos += 2;
+            let low = self.hex4()?;
+            if !(0xDC00..0xE000).contains(&low) {
+                return Err(self.error("bad surrogate pair"));
+            }
+            0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00)
+        } else {
+            high
+        };
+        char::from_u32(code).ok_or_else(|| self.error("bad \\u escape"))
     }
 
     fn number(&mut self) -> Result<Arg, String> {
@@ -278,7 +290,7 @@ impl Json {
         match self {
             Json::Null => out.push_str("null"),
             Json::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-            Json::Int(n) => out.push_str(&n.to_string()),
+            Json::Int(n) => write_u64(out, *n),
             Json::Str(text) => write_string(out, text),
             Json::Array(items) => {
                 out.push('[');
@@ -309,27 +321,47 @@ impl Json {
 /// Appends `text` as a JSON string (RFC 8259 escapes), copying unescaped runs whole.
 fn write_string(out: &mut String, text: &str) {
     out.push('"');
-    let mut run = 0;
-    for (i, byte) in text.bytes().enumerate() {
-        let escape = match byte {
-            b'"' => "\\\"",
-            b'\\' => "\\\\",
-            b'\n' => "\\n",
-            b'\r' => "\\r",
-            b'\t' => "\\t",
-            0..=0x1f => "",
-            _ => continue,
-        };
-        out.push_str(&text[run..i]);
-        if escape.is_empty() {
-            out.push_str(&format!("\\u{byte:04x}"));
-        } else {
-            out.push_str(escape);
+    let bytes = text.as_bytes();
+    let (mut run, mut i) = (0, 0);
+    while i < bytes.len() {
+        let byte = bytes[i];
+        if byte == b'"' || byte == b'\\' || byte < 0x20 {
+            // Runs end at ASCII bytes, so they are whole characters.
+            out.push_str(text.get(run..i).unwrap_or_default());
+            match byte {
+                b'"' => out.push_str("\\\""),
+                b'\\' => out.push_str("\\\\"),
+                b'\n' => out.push_str("\\n"),
+                b'\r' => out.push_str("\\r"),
+                b'\t' => out.push_str("\\t"),
+                _ => {
+                    const HEX: &[u8; 16] = b"0123456789abcdef";
+                    out.push_str("\\u00");
+                    out.push(char::from(HEX[usize::from(byte >> 4)]));
+                    out.push(char::from(HEX[usize::from(byte & 15)]));
+                }
+            }
+            run = i + 1;
         }
-        run = i + 1;
+        i += 1;
     }
-    out.push_str(&text[run..]);
+    out.push_str(text.get(run..).unwrap_or_default());
     out.push('"');
+}
+
+/// Appends `n` in decimal (without `core::fmt`, which is slower and larger).
+pub fn write_u64(out: &mut String, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut start = digits.len();
+    loop {
+        start -= 1;
+        digits[start] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.push_str(std::str::from_utf8(&digits[start..]).unwrap_or_default());
 }
 
 #[cfg(test)]
@@ -424,5 +456,19 @@ mod tests {
         );
         let parsed: serde_json::Value = serde_json::from_str(&text).unwrap();
         assert_eq!(parsed["a"], "q\"\\\n\u{1}é");
+    }
+
+    #[test]
+    fn writes_every_integer_and_control_character() {
+        for n in [0, 7, 10, 99, 100, 65_535, 9_007_199_254_740_993, u64::MAX] {
+            let mut out = String::new();
+            write_u64(&mut out, n);
+            assert_eq!(out, n.to_string());
+        }
+        let all: String = (0u8..0x80).map(char::from).chain("é😀".chars()).collect();
+        let text = Json::str(all.clone()).render();
+        let parsed: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(parsed, serde_json::Value::String(all.clone()));
+        assert_eq!(parse(&text).unwrap(), Arg::Text(all));
     }
 }

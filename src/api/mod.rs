@@ -10,7 +10,9 @@
 //!   writer (request bodies, the proxy's answers, objects for JavaScript).
 //! - [`retry`]: which failures are retried, and after how long.
 //! - [`signature`] and [`callback`]: status callbacks, their signatures and their fields.
+//! - [`base64`]: the two base64 forms the package uses.
 
+pub mod base64;
 pub mod callback;
 pub mod error;
 pub mod json;

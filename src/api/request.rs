@@ -1,11 +1,9 @@
 //! Requests as plain data: method, URL (path and query, percent-encoded), headers and body.
 //! The transport executes them; tests compare them byte for byte.
 
-use base64::engine::general_purpose::STANDARD as BASE64;
-use base64::Engine as _;
-
 use super::json::Json;
 use super::options::{BodyValue, CreateSessionParams, ListFilter};
+use crate::api::base64::Base64::Standard as BASE64;
 
 /// The HTTP methods the API uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -19,10 +19,9 @@
 //!
 //! Verification decodes each offered signature and compares MACs in constant time.
 
+use crate::api::base64::Base64::Standard as BASE64;
 use std::collections::BTreeMap;
 
-use base64::engine::general_purpose::STANDARD as BASE64;
-use base64::Engine as _;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
@@ -159,8 +158,8 @@ fn new_mac(key: &str) -> HmacSha256 {
 /// Constant-time check of one base64 signature against a finished MAC.
 fn mac_matches(mac: HmacSha256, candidate: &str) -> bool {
     match BASE64.decode(candidate.trim()) {
-        Ok(bytes) => mac.verify_slice(&bytes).is_ok(),
-        Err(_) => false,
+        Some(bytes) => mac.verify_slice(&bytes).is_ok(),
+        None => false,
     }
 }
 
@@ -194,7 +193,7 @@ fn multimap<K: AsRef<str>, V: AsRef<str>>(params: &[(K, V)]) -> BTreeMap<String,
             .push(value.as_ref().to_owned());
     }
     for values in map.values_mut() {
-        values.sort();
+        values.sort_unstable();
     }
     map
 }

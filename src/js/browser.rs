@@ -2,7 +2,7 @@
 //! proxy's `/start`, `/check` and `/session/{uuid}` and answers with the same objects, or
 //! rejects with the same `VerifyError`s, as the rest of the package.
 
-use js_sys::{Function, Object, Promise, Reflect};
+use js_sys::{Function, Promise};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
@@ -14,7 +14,7 @@ use crate::js::client::take_fetch;
 use crate::js::convert;
 use crate::js::error;
 use crate::proxy::handler::normalize_recipient;
-use crate::transport::fetch_json;
+use crate::transport::{fetch_json, headers};
 
 /// A path such as `/verify`, or an absolute http(s) URL; no trailing slash.
 fn is_endpoint(text: &str) -> bool {
@@ -157,24 +157,17 @@ async fn call_proxy(
     body: String,
     timeout_ms: u32,
 ) -> Result<JsValue, Error> {
-    let init = Object::new();
-    let headers = Object::new();
-    let set = |object: &Object, key: &str, value: &JsValue| {
-        let _ = Reflect::set(object, &key.into(), value);
+    let (headers, body) = match method {
+        "POST" => (
+            headers(&[
+                ("Accept", "application/json"),
+                ("Content-Type", "application/json"),
+            ]),
+            Some(body.as_str()),
+        ),
+        _ => (headers(&[("Accept", "application/json")]), None),
     };
-    set(&headers, "Accept", &"application/json".into());
-    set(&init, "method", &method.into());
-    if method == "POST" {
-        set(&headers, "Content-Type", &"application/json".into());
-        set(&init, "body", &body.into());
-    }
-    set(&init, "headers", &headers);
-    set(
-        &init,
-        "signal",
-        &web_sys::AbortSignal::timeout_with_u32(timeout_ms),
-    );
-    let reply = fetch_json(fetch.as_ref(), url, &init).await?;
+    let reply = fetch_json(fetch.as_ref(), url, method, &headers, body, timeout_ms).await?;
     if (200..300).contains(&reply.status) {
         return match reply.json {
             Some(_) => js_sys::JSON::parse(&reply.text)

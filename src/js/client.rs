@@ -251,20 +251,23 @@ impl Client {
             user_agent.push(' ');
             user_agent.push_str(extra);
         }
+        let endpoint = Endpoint::new(&config.base_url, &config.auth_id, &config.auth_token);
+        let transport = Transport::new(
+            fetch,
+            config.timeout_ms,
+            config.max_retries,
+            endpoint.authorization(),
+            &user_agent,
+        );
         Client {
-            endpoint: Endpoint::new(&config.base_url, &config.auth_id, &config.auth_token),
-            transport: Transport {
-                fetch,
-                timeout_ms: config.timeout_ms,
-                max_retries: config.max_retries,
-                user_agent,
-            },
+            endpoint,
+            transport,
         }
     }
 
     /// Sends `request` and reads the answer as `T`.
     async fn call<T: FromWire>(&self, request: &ApiRequest) -> Result<T, Error> {
-        let answer = self.transport.send(&self.endpoint, request).await?;
+        let answer = self.transport.send(request).await?;
         T::from_wire(&answer.json).map_err(|e| Error {
             status: Some(answer.status),
             ..Error::invalid_response(e)

@@ -1,7 +1,7 @@
 //! Rate limits as sliding-window logs: at most `limit` events per `window` for a key. The
 //! decisions are plain Rust with the time passed in, so tests drive the clock.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeMap, VecDeque};
 
 use crate::api::error::{Error, ErrorCode};
 use crate::api::json::Json;
@@ -34,7 +34,7 @@ pub enum Decision {
 /// one limit uses up no other.
 #[derive(Debug, Default, Clone)]
 pub struct Limiter {
-    events: HashMap<String, VecDeque<u64>>,
+    events: BTreeMap<String, VecDeque<u64>>,
 }
 
 impl Limiter {

@@ -2,15 +2,17 @@
 //! app's server can check with `verifyProof` or any JWT library. Claims, in this order:
 //! `{"iss":"plivo-verify-wasm","sub":<session uuid>,"phone_number":<E.164>,"iat":<s>,"exp":<s>}`.
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
-use base64::Engine as _;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
+use crate::api::base64::Base64;
 use crate::api::error::{Error, ErrorCode};
 use crate::api::json::Json;
 use crate::api::model::ToJson;
 use crate::api::params::{is_e164, is_uuid};
+
+/// JWTs use base64url without padding.
+const B64: Base64 = Base64::UrlSafe;
 
 /// `{"alg":"HS256","typ":"JWT"}`, base64url.
 const HEADER: &str = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9";
@@ -66,13 +68,13 @@ pub fn verify(token: &str, secret: &str, now_secs: u64) -> Result<Proof, Error> 
     };
     let (signed, signature) = token.trim().rsplit_once('.').ok_or_else(invalid)?;
     let (header, claims) = signed.split_once('.').ok_or_else(invalid)?;
-    let signature = B64.decode(signature).map_err(|_| invalid())?;
+    let signature = B64.decode(signature).ok_or_else(invalid)?;
     if header != HEADER || mac(secret, signed).verify_slice(&signature).is_err() {
         return Err(invalid());
     }
     // Signed by us, so the claims have exactly the layout `sign` writes.
     let claims =
-        String::from_utf8(B64.decode(claims).map_err(|_| invalid())?).map_err(|_| invalid())?;
+        String::from_utf8(B64.decode(claims).ok_or_else(invalid)?).map_err(|_| invalid())?;
     let proof = parse_claims(&claims).ok_or_else(invalid)?;
     if now_secs >= proof.expires_at {
         return Err(Error::new(ErrorCode::ExpiredProof, "the proof has expired"));

@@ -94,8 +94,8 @@ describe("the package as npm installs it", () => {
       "workerd.js",
     ];
     for (const name of expected) assert.ok(files.includes(name), `${name} is not published`);
-    const snippet = files.filter((f) => /^snippets\/plivo-verify-wasm-[0-9a-f]+\/src\/js\/verify_error\.js$/.test(f));
-    assert.equal(snippet.length, 1, `one VerifyError snippet expected in ${files}`);
+    const snippet = files.filter((f) => /^snippets\/plivo-verify-wasm-[0-9a-f]+\/src\/js\/(verify_error|exchange)\.js$/.test(f));
+    assert.equal(snippet.length, 2, `the VerifyError and exchange snippets expected in ${files}`);
     const others = files.filter((f) => !expected.includes(f) && !snippet.includes(f));
     assert.deepEqual(others.filter((f) => !/^(README|LICEN[CS]E)[^/]*$/i.test(f)), [], "unexpected published files");
   });
