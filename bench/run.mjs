@@ -234,6 +234,8 @@ function table(results) {
     head("Size", "what", "raw", "gzip -9", "brotli");
     row("ours: .wasm", s.ours.wasm.raw, s.ours.wasm.gzip, s.ours.wasm.brotli);
     row("ours: JS glue (plivo_verify_wasm.js)", s.ours.glue.raw, s.ours.glue.gzip, s.ours.glue.brotli);
+    row("ours: the browser client's .wasm (plivo-verify-wasm/browser-client)", s.ours.browserClientWasm.raw, s.ours.browserClientWasm.gzip, s.ours.browserClientWasm.brotli);
+    row("ours: the browser client's JS glue", s.ours.browserClientGlue.raw, s.ours.browserClientGlue.gzip, s.ours.browserClientGlue.brotli);
     row("ours: whole package (installed / npm tarball)", s.ours.package.installedBytes, `${s.ours.package.tarball} (.tgz)`, "");
     row("ours: Node bundle of minimal usage (esbuild JS + .wasm)", s.ours.nodeBundle.totalRaw, s.ours.nodeBundle.totalGzip, "");
     row(`plivo ${s.plivo.version}: installed with dependencies (${s.plivo.installed.packages} packages, ${s.plivo.installed.files} files)`, s.plivo.installed.bytes, "", "");

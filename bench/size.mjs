@@ -71,6 +71,8 @@ export async function size({ log = () => {} } = {}) {
   const pkg = BENCH_INSTALLED;
   const wasm = readFileSync(join(pkg, "plivo_verify_wasm_bg.wasm"));
   const glue = readFileSync(join(pkg, "plivo_verify_wasm.js"));
+  const browserWasm = readFileSync(join(pkg, "plivo_verify_browser_bg.wasm"));
+  const browserGlue = readFileSync(join(pkg, "plivo_verify_browser.js"));
   const entry = readFileSync(join(pkg, "node.js"));
   const installed = walk(pkg);
   const packed = (() => {
@@ -84,6 +86,9 @@ export async function size({ log = () => {} } = {}) {
   const ours = {
     wasm: { raw: wasm.length, gzip: gz(wasm), brotli: br(wasm) },
     glue: { raw: glue.length, gzip: gz(glue), brotli: br(glue) },
+    // "plivo-verify-wasm/browser-client": what a page loads.
+    browserClientWasm: { raw: browserWasm.length, gzip: gz(browserWasm), brotli: br(browserWasm) },
+    browserClientGlue: { raw: browserGlue.length, gzip: gz(browserGlue), brotli: br(browserGlue) },
     nodeEntry: { raw: entry.length },
     package: { installedBytes: installed.bytes, files: installed.files, tarball: packed },
   };

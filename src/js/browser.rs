@@ -10,7 +10,6 @@ use crate::api::error::{parse_retry_after, Error, ErrorCode};
 use crate::api::json::Json;
 use crate::api::options::{Options, DEFAULT_TIMEOUT_MS};
 use crate::api::params::*;
-use crate::js::client::take_fetch;
 use crate::js::convert;
 use crate::js::error;
 use crate::proxy::handler::normalize_recipient;
@@ -46,7 +45,7 @@ impl VerifyBrowserClient {
     ) -> Result<VerifyBrowserClient, JsValue> {
         let build = || -> Result<VerifyBrowserClient, Error> {
             let mut entries = convert::options("options", &options, true)?;
-            let fetch = take_fetch(&mut entries, &options)?;
+            let fetch = convert::take_fetch(&mut entries, &options)?;
             let endpoint = optional_text(
                 "endpoint",
                 entries.take("endpoint"),

@@ -13,7 +13,7 @@ use crate::api::error::{Error, ErrorCode};
 use crate::api::model::{
     CreateSessionResponse, FromWire, Session, SessionList, ToJson, ValidateSessionResponse,
 };
-use crate::api::options::{ClientConfig, CreateSessionParams, ListFilter, Options};
+use crate::api::options::{ClientConfig, CreateSessionParams, ListFilter};
 use crate::api::params::{required_text, Arg, OTP, UUID};
 use crate::api::request::{ApiRequest, Endpoint};
 use crate::api::retry::MAX_RETRY_AFTER_MS;
@@ -220,26 +220,11 @@ impl VerifyClient {
 impl VerifyClient {
     fn build(options: &JsValue) -> Result<VerifyClient, Error> {
         let mut entries = convert::options("options", options, false)?;
-        let fetch = take_fetch(&mut entries, options)?;
+        let fetch = convert::take_fetch(&mut entries, options)?;
         let config = ClientConfig::from_options(entries)?;
         Ok(VerifyClient {
             inner: Rc::new(Client::new(&config, fetch)),
         })
-    }
-}
-
-/// The `fetch` option: a function, or absent for the global one.
-pub(crate) fn take_fetch(
-    entries: &mut Options,
-    options: &JsValue,
-) -> Result<Option<Function>, Error> {
-    match entries.take("fetch") {
-        Arg::Absent => Ok(None),
-        Arg::Other("function") => Ok(Some(property(options, "fetch").unchecked_into())),
-        other => Err(Error::invalid_argument(
-            "fetch",
-            format!("must be a function, not {}", other.type_name()),
-        )),
     }
 }
 

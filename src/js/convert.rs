@@ -1,7 +1,7 @@
 //! JavaScript values in (loosely typed, checked by `api`) and Rust values out (camelCase
 //! objects).
 
-use js_sys::{Array, Object, Reflect};
+use js_sys::{Array, Function, Object, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
 
 use crate::api::error::Error;
@@ -112,6 +112,18 @@ pub fn options(name: &'static str, value: &JsValue, optional: bool) -> Result<Op
         })
         .collect();
     Ok(Options::new(entries))
+}
+
+/// The `fetch` option: a function, or absent for the global one.
+pub fn take_fetch(entries: &mut Options, options: &JsValue) -> Result<Option<Function>, Error> {
+    match entries.take("fetch") {
+        Arg::Absent => Ok(None),
+        Arg::Other("function") => Ok(Some(property(options, "fetch").unchecked_into())),
+        other => Err(Error::invalid_argument(
+            "fetch",
+            format!("must be a function, not {}", other.type_name()),
+        )),
+    }
 }
 
 /// A property of an object (`undefined` when the object is not one, or the getter throws).

@@ -3,9 +3,12 @@
 //! hands over; the rules live in [`crate::api`].
 
 pub mod browser;
+#[cfg(feature = "server")]
 pub mod callbacks;
+#[cfg(feature = "server")]
 pub mod client;
 pub mod convert;
 pub mod error;
+#[cfg(feature = "server")]
 pub mod proxy;
 mod types;

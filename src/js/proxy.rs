@@ -9,7 +9,7 @@ use wasm_bindgen_futures::{future_to_promise, JsFuture};
 
 use crate::api::error::{Error, ErrorCode};
 use crate::api::params::{is_non_empty, required_text, Arg, NON_EMPTY};
-use crate::js::client::{take_fetch, Client};
+use crate::js::client::Client;
 use crate::js::convert::{self, property, type_name};
 use crate::js::error;
 use crate::proxy::config::ProxyConfig;
@@ -137,7 +137,7 @@ impl VerifyProxy {
 impl VerifyProxy {
     fn build(options: &JsValue) -> Result<VerifyProxy, Error> {
         let mut entries = convert::options("options", options, false)?;
-        let fetch = take_fetch(&mut entries, options)?;
+        let fetch = convert::take_fetch(&mut entries, options)?;
         let on_status = match entries.take("onStatus") {
             Arg::Absent => None,
             Arg::Other("function") => {

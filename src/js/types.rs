@@ -3,8 +3,9 @@
 
 use wasm_bindgen::prelude::*;
 
+/// What every build declares: errors, and the browser client's objects.
 #[wasm_bindgen(typescript_custom_section)]
-const TYPES: &str = r#"
+const COMMON_TYPES: &str = r#"
 /** The stable `code` of every `VerifyError` (Rust: `api::error::ErrorCode`). */
 export type VerifyErrorCode =
   | "invalid_argument"
@@ -31,6 +32,47 @@ export type VerifyErrorCode =
   | "upstream_timeout"
   | "limits_unavailable"
   | "on_status_failed";
+
+/** How a code is delivered. */
+export type Channel = "sms" | "voice";
+
+/** A session's status (lower case; values Plivo may add pass through). */
+export type SessionStatus = "in-progress" | "verified" | "expired" | (string & {});
+
+/** Options of `new VerifyBrowserClient(options)`. */
+export interface VerifyBrowserClientOptions {
+  /** The proxy's base path or URL; default `"/verify"`. */
+  endpoint?: string;
+  fetch?: typeof fetch;
+  /** Per request, milliseconds; default 10000. */
+  timeoutMs?: number;
+}
+
+/** Answer of the proxy's `/start`. */
+export interface StartResult {
+  sessionUuid: string;
+  channel: Channel;
+  /** Seconds before another code may be sent to this number. */
+  resendAfterSecs: number;
+}
+
+/** Answer of the proxy's `/check`. */
+export type CheckResult =
+  | { verified: true; proof: string }
+  | { verified: false; reason: "incorrect" | "expired" | "too_many_attempts" };
+
+/** Answer of the proxy's `/session/{uuid}`. */
+export interface SessionStatusResult {
+  status: SessionStatus | null;
+  channel: Channel | (string & {}) | null;
+  attempts: number;
+}
+"#;
+
+/// The server side's objects (the `server` feature).
+#[cfg(feature = "server")]
+#[wasm_bindgen(typescript_custom_section)]
+const SERVER_TYPES: &str = r#"
 /** Options of `new VerifyClient(options)`. */
 export interface VerifyClientOptions {
   /** Plivo auth id (`MA…`, or a subaccount's `SA…`). */
@@ -48,9 +90,6 @@ export interface VerifyClientOptions {
   /** Appended to the `User-Agent` `plivo-verify-wasm/<version>`. */
   userAgent?: string;
 }
-
-/** How a code is delivered. */
-export type Channel = "sms" | "voice";
 
 /** Arguments of `createSession`. */
 export interface CreateSessionParams {
@@ -86,9 +125,6 @@ export interface ValidateSessionResponse {
   apiId: string | null;
   message: string | null;
 }
-
-/** A session's status (lower case; values Plivo may add pass through). */
-export type SessionStatus = "in-progress" | "verified" | "expired" | (string & {});
 
 /** One delivery attempt. */
 export interface AttemptDetail {
@@ -273,35 +309,6 @@ export interface VerifiedProof {
   recipient: string;
   /** Unix seconds. */
   expiresAt: number;
-}
-
-/** Options of `new VerifyBrowserClient(options)`. */
-export interface VerifyBrowserClientOptions {
-  /** The proxy's base path or URL; default `"/verify"`. */
-  endpoint?: string;
-  fetch?: typeof fetch;
-  /** Per request, milliseconds; default 10000. */
-  timeoutMs?: number;
-}
-
-/** Answer of the proxy's `/start`. */
-export interface StartResult {
-  sessionUuid: string;
-  channel: Channel;
-  /** Seconds before another code may be sent to this number. */
-  resendAfterSecs: number;
-}
-
-/** Answer of the proxy's `/check`. */
-export type CheckResult =
-  | { verified: true; proof: string }
-  | { verified: false; reason: "incorrect" | "expired" | "too_many_attempts" };
-
-/** Answer of the proxy's `/session/{uuid}`. */
-export interface SessionStatusResult {
-  status: SessionStatus | null;
-  channel: Channel | (string & {}) | null;
-  attempts: number;
 }
 
 /** Options of `verifyCallbackRequest`. */

@@ -22,12 +22,16 @@ let sandbox;
 let server;
 let origin;
 let entry;
+let browserClientEntry;
 let report; // resolves with what the page posts to /result
 
 const page = () => `<!doctype html>
 <meta charset="utf-8">
 <title>plivo-verify-wasm in a browser</title>
-<script type="importmap">{ "imports": { "plivo-verify-wasm": "/pkg/${entry.slice(2)}" } }</script>
+<script type="importmap">{ "imports": {
+  "plivo-verify-wasm": "/pkg/${entry.slice(2)}",
+  "plivo-verify-wasm/browser-client": "/pkg/${browserClientEntry.slice(2)}"
+} }</script>
 <script type="module">
 const post = (result) => fetch("/result", { method: "POST", body: JSON.stringify(result) });
 const outcome = async (call) => {
@@ -48,7 +52,20 @@ try {
   const list = await client.listSessions({ limit: 1 });
   let iterated = 0;
   for await (const s of client.sessions({ status: "verified" })) iterated++;
+  // The browser client's own small module, next to the whole one in the same page.
+  const lean = await import("plivo-verify-wasm/browser-client");
+  const sent = [];
+  const leanClient = new lean.VerifyBrowserClient({ fetch: async (...args) => { sent.push(args); throw new Error("not called"); } });
   await post({
+    browserClient: {
+      exports: Object.keys(lean).sort(),
+      sameVerifyError: lean.VerifyError === VerifyError,
+      badOptions: await outcome(() => new lean.VerifyBrowserClient({ endpoint: 5 })),
+      badNumber: await outcome(() => leanClient.start("call me")),
+      badCode: await outcome(() => leanClient.check("00000000-0000-4000-8000-000000000000", "12")),
+      sent: sent.length,
+      stillWorks: await outcome(() => leanClient.start("+14155550100")),
+    },
     window: typeof window,
     status: session.status,
     sameUuid: session.sessionUuid === created.sessionUuid,
@@ -68,6 +85,7 @@ before(async () => {
   ensureInstalled();
   const manifest = JSON.parse(readFileSync(join(INSTALLED, "package.json"), "utf8"));
   entry = resolveExport(manifest, ["browser", "import", "default"]);
+  browserClientEntry = resolveExport(manifest, ["browser", "import", "default"], "./browser-client");
   sandbox = await startSandbox({ seed: 31 });
   let deliver;
   report = new Promise((resolve) => (deliver = resolve));
@@ -152,6 +170,16 @@ test("in Chromium: the browser entry initialises itself and runs the flow", { sk
     assert.deepEqual(result.notFound, error("not_found", { status: 404 }));
     assert.deepEqual(result.authentication, error("authentication", { status: 401 }));
     assert.deepEqual(result.badInput, error("invalid_argument", { argument: "otp" }));
+    // "plivo-verify-wasm/browser-client": VerifyBrowserClient alone; bad input is refused
+    // before any request, and the module still works after.
+    const lean = result.browserClient;
+    assert.deepEqual(lean.exports, ["VerifyBrowserClient", "VerifyError"]);
+    assert.equal(lean.sameVerifyError, true, "one VerifyError class for both modules");
+    assert.deepEqual(lean.badOptions, error("invalid_argument", { argument: "endpoint" }));
+    assert.deepEqual(lean.badNumber, error("invalid_argument", { argument: "recipient" }));
+    assert.deepEqual(lean.badCode, error("invalid_argument", { argument: "otp" }));
+    assert.equal(lean.sent, 0, "nothing sent for bad input");
+    assert.deepEqual(lean.stillWorks, error("network"), "a good call reaches fetch (which fails here)");
   } finally {
     clearTimeout(timer);
     const group = (signal) => {

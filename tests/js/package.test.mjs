@@ -84,10 +84,15 @@ describe("the package as npm installs it", () => {
   test("only the package's files are published", () => {
     const files = installedFiles();
     const expected = [
+      "browser-client.d.ts",
+      "browser-client.js",
       "browser.js",
       "index.d.ts",
       "node.js",
       "package.json",
+      "plivo_verify_browser.d.ts",
+      "plivo_verify_browser.js",
+      "plivo_verify_browser_bg.wasm",
       "plivo_verify_wasm.d.ts",
       "plivo_verify_wasm.js",
       "plivo_verify_wasm_bg.wasm",
@@ -116,7 +121,8 @@ describe("the package as npm installs it", () => {
       ["default", "./browser.js"],
     ]);
     assert.deepEqual(manifest.exports["./raw"], { types: "./plivo_verify_wasm.d.ts", default: "./plivo_verify_wasm.js" });
-    assert.deepEqual([...manifest.sideEffects].sort(), ["./browser.js", "./node.js", "./workerd.js"]);
+    assert.deepEqual(manifest.exports["./browser-client"], { types: "./browser-client.d.ts", default: "./browser-client.js" });
+    assert.deepEqual([...manifest.sideEffects].sort(), ["./browser-client.js", "./browser.js", "./node.js", "./workerd.js"]);
     assert.equal(manifest.engines.node, ">=18");
     assert.ok(manifest.license && manifest.description && manifest.repository);
   });
@@ -126,6 +132,7 @@ describe("the package as npm installs it", () => {
     assert.match(resolve("plivo-verify-wasm"), /\/node_modules\/plivo-verify-wasm\/node\.js$/);
     assert.match(resolve("plivo-verify-wasm/raw"), /\/node_modules\/plivo-verify-wasm\/plivo_verify_wasm\.js$/);
     assert.match(resolve("plivo-verify-wasm/plivo_verify_wasm_bg.wasm"), /\/plivo_verify_wasm_bg\.wasm$/);
+    assert.match(resolve("plivo-verify-wasm/browser-client"), /\/node_modules\/plivo-verify-wasm\/browser-client\.js$/);
     assert.match(resolve("plivo-verify-wasm/package.json"), /\/package\.json$/);
     assert.throws(() => resolve("plivo-verify-wasm/node.js"), { code: "ERR_PACKAGE_PATH_NOT_EXPORTED" });
   });

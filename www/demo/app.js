@@ -1,6 +1,6 @@
 // The demo page. Talks only to the worker: /verify/* through the package's
 // VerifyBrowserClient (no credentials here), and the demo-only routes /demo/*.
-import { VerifyBrowserClient } from "/pkg/browser.js";
+import { VerifyBrowserClient } from "/pkg/browser-client.js";
 
 const $ = (id) => document.getElementById(id);
 const verify = new VerifyBrowserClient({ endpoint: "/verify" });

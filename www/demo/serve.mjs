@@ -81,11 +81,11 @@ function startSandbox(authToken) {
   return { child, address };
 }
 
-/** The page and the package's browser files (under /pkg/), in a fresh directory. */
+/** The page and the package's browser client (its own small module, under /pkg/), in a fresh directory. */
 function stageAssets() {
   const dir = mkdtempSync(join(tmpdir(), "plivo-verify-demo-assets-"));
   for (const name of ["index.html", "app.js", "style.css"]) cpSync(join(here, name), join(dir, name));
-  for (const name of ["browser.js", "plivo_verify_wasm.js", "plivo_verify_wasm_bg.wasm", "snippets"]) {
+  for (const name of ["browser-client.js", "plivo_verify_browser.js", "plivo_verify_browser_bg.wasm", "snippets"]) {
     cpSync(join(INSTALLED, name), join(dir, "pkg", name), { recursive: true });
   }
   return dir;

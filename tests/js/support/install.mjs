@@ -68,7 +68,7 @@ export function install() {
 }
 
 /** The target of `exports["."]` for these conditions (Node's algorithm, in key order). */
-export function resolveExport(manifest, conditions) {
+export function resolveExport(manifest, conditions, subpath = ".") {
   const pick = (target) => {
     if (typeof target === "string") return target;
     if (target && typeof target === "object") {
@@ -81,7 +81,7 @@ export function resolveExport(manifest, conditions) {
     }
     return null;
   };
-  return pick(manifest.exports?.["."]);
+  return pick(manifest.exports?.[subpath]);
 }
 
 /** Installs unless the installed copy is already pkg/'s. */
