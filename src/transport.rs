@@ -218,7 +218,7 @@ fn plivo_answer(reply: Reply) -> Result<Answer, Error> {
             }),
         };
     }
-    let body = json.as_ref().map(ErrorBody::read).unwrap_or_default();
+    let body = json.map(ErrorBody::read).unwrap_or_default();
     Err(Error::from_status(
         status,
         body.error,

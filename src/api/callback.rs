@@ -2,7 +2,7 @@
 
 use super::error::{Error, ErrorCode};
 use super::json::Json;
-use super::model::ToJson;
+use super::model::{opt_text, ToJson};
 use super::signature::{verify_v2, verify_v3, CallbackMethod};
 
 /// One status change of a session, as Plivo reports it to the callback URL.
@@ -30,20 +30,19 @@ pub struct StatusCallback {
 }
 
 impl ToJson for StatusCallback {
-    fn to_json(&self) -> Json {
-        let text = |v: &Option<String>| v.as_ref().map_or(Json::Null, |t| Json::str(t.as_str()));
+    fn to_json(&self) -> Json<'_> {
         Json::Object(vec![
             (
                 "attemptSequence",
                 self.attempt_sequence.map_or(Json::Null, Json::Int),
             ),
-            ("attemptUuid", text(&self.attempt_uuid)),
-            ("channel", text(&self.channel)),
-            ("channelErrorCode", text(&self.channel_error_code)),
-            ("channelStatus", text(&self.channel_status)),
-            ("recipient", text(&self.recipient)),
-            ("requestTime", text(&self.request_time)),
-            ("sessionStatus", text(&self.session_status)),
+            ("attemptUuid", opt_text(&self.attempt_uuid)),
+            ("channel", opt_text(&self.channel)),
+            ("channelErrorCode", opt_text(&self.channel_error_code)),
+            ("channelStatus", opt_text(&self.channel_status)),
+            ("recipient", opt_text(&self.recipient)),
+            ("requestTime", opt_text(&self.request_time)),
+            ("sessionStatus", opt_text(&self.session_status)),
             ("sessionUuid", Json::str(self.session_uuid.as_str())),
         ])
     }

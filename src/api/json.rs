@@ -2,6 +2,8 @@
 //! same tree JS values become, so one set of readers serves both), and [`Json`] writes
 //! request bodies, the proxy's answers and the objects handed to JavaScript.
 
+use std::borrow::Cow;
+
 use super::params::Arg;
 
 /// Nesting deeper than this is refused (the API's answers nest four levels).
@@ -256,9 +258,10 @@ impl Parser<'_> {
     }
 }
 
-/// A JSON value to write.
+/// A JSON value to write. Strings borrow what they can (a model written for JavaScript
+/// copies none of its text).
 #[derive(Debug, Clone, PartialEq)]
-pub enum Json {
+pub enum Json<'a> {
     /// `null`.
     Null,
     /// `true` / `false`.
@@ -266,16 +269,16 @@ pub enum Json {
     /// An integer.
     Int(u64),
     /// A string.
-    Str(String),
+    Str(Cow<'a, str>),
     /// An array.
-    Array(Vec<Json>),
+    Array(Vec<Json<'a>>),
     /// An object, keys in the order given.
-    Object(Vec<(&'static str, Json)>),
+    Object(Vec<(&'static str, Json<'a>)>),
 }
 
-impl Json {
-    /// A string value.
-    pub fn str(text: impl Into<String>) -> Json {
+impl<'a> Json<'a> {
+    /// A string value (borrowed or owned).
+    pub fn str(text: impl Into<Cow<'a, str>>) -> Json<'a> {
         Json::Str(text.into())
     }
 

@@ -5,48 +5,53 @@
 use super::json::Json;
 use super::params::Arg;
 
-/// Reads a type from a parsed JSON answer; the error says what is not the documented shape.
+/// Reads a type from a parsed JSON answer, taking its strings (nothing is copied); the error
+/// says what is not the documented shape.
 pub trait FromWire: Sized {
     /// The value, or what is wrong with it.
-    fn from_wire(value: &Arg) -> Result<Self, String>;
+    fn from_wire(value: Arg) -> Result<Self, String>;
 }
 
 /// Writes a type as the object JavaScript receives.
 pub trait ToJson {
     /// The camelCase JSON value.
-    fn to_json(&self) -> Json;
+    fn to_json(&self) -> Json<'_>;
 }
 
-type Fields = [(String, Arg)];
+type Fields = Vec<(String, Arg)>;
 
-fn object<'a>(value: &'a Arg, what: &str) -> Result<&'a Fields, String> {
+fn object(value: Arg, what: &str) -> Result<Fields, String> {
     match value {
         Arg::Map(fields) => Ok(fields),
         other => Err(format!("{what} is {}, not an object", other.type_name())),
     }
 }
 
-fn get<'a>(fields: &'a Fields, key: &str) -> Option<&'a Arg> {
-    fields.iter().find(|(k, _)| k == key).map(|(_, v)| v)
+/// The value of `key`, taken out of `fields` (each field is read once).
+fn take(fields: &mut Fields, key: &str) -> Option<Arg> {
+    let (_, value) = fields.iter_mut().find(|(k, _)| k == key)?;
+    Some(std::mem::replace(value, Arg::Absent))
 }
 
 /// A string (any other type counts as absent).
-fn text(fields: &Fields, key: &str) -> Option<String> {
-    match get(fields, key) {
-        Some(Arg::Text(text)) => Some(text.clone()),
+fn text(fields: &mut Fields, key: &str) -> Option<String> {
+    match take(fields, key) {
+        Some(Arg::Text(text)) => Some(text),
         _ => None,
     }
 }
 
 /// A string in lower case (statuses, channels).
-fn lower(fields: &Fields, key: &str) -> Option<String> {
-    text(fields, key).map(|t| t.to_ascii_lowercase())
+fn lower(fields: &mut Fields, key: &str) -> Option<String> {
+    let mut text = text(fields, key)?;
+    text.make_ascii_lowercase();
+    Some(text)
 }
 
 /// A whole number, or a string holding one.
-fn count(fields: &Fields, key: &str) -> Option<u64> {
-    match get(fields, key) {
-        Some(Arg::Number(n)) if *n >= 0.0 && n.fract() == 0.0 && *n < 9.0e15 => Some(*n as u64),
+fn count(fields: &mut Fields, key: &str) -> Option<u64> {
+    match take(fields, key) {
+        Some(Arg::Number(n)) if n >= 0.0 && n.fract() == 0.0 && n < 9.0e15 => Some(n as u64),
         Some(Arg::Text(text)) => text.trim().parse().ok(),
         _ => None,
     }
@@ -54,34 +59,35 @@ fn count(fields: &Fields, key: &str) -> Option<u64> {
 
 /// A decimal string; a whole number is written out, a fractional one is dropped (turning a
 /// binary float back into decimal could invent digits Plivo never sent).
-fn money(fields: &Fields, key: &str) -> Option<String> {
-    match get(fields, key) {
-        Some(Arg::Text(text)) => Some(text.clone()),
-        Some(Arg::Number(n)) if *n >= 0.0 && n.fract() == 0.0 && *n < 9.0e15 => {
-            Some((*n as u64).to_string())
+fn money(fields: &mut Fields, key: &str) -> Option<String> {
+    match take(fields, key) {
+        Some(Arg::Text(text)) => Some(text),
+        Some(Arg::Number(n)) if n >= 0.0 && n.fract() == 0.0 && n < 9.0e15 => {
+            Some((n as u64).to_string())
         }
         _ => None,
     }
 }
 
 /// An array of objects; absent or `null` is empty, anything else is not the documented shape.
-fn list<T: FromWire>(fields: &Fields, key: &str) -> Result<Vec<T>, String> {
-    match get(fields, key) {
+fn list<T: FromWire>(fields: &mut Fields, key: &str) -> Result<Vec<T>, String> {
+    match take(fields, key) {
         None | Some(Arg::Other("null")) => Ok(Vec::new()),
-        Some(Arg::List(items)) => items.iter().map(T::from_wire).collect(),
+        Some(Arg::List(items)) => items.into_iter().map(T::from_wire).collect(),
         Some(other) => Err(format!("{key} is {}, not an array", other.type_name())),
     }
 }
 
-fn opt_text(value: &Option<String>) -> Json {
+/// A string, or `null`.
+pub(crate) fn opt_text(value: &Option<String>) -> Json<'_> {
     value.as_ref().map_or(Json::Null, |t| Json::str(t.as_str()))
 }
 
-fn opt_int(value: Option<u64>) -> Json {
+fn opt_int(value: Option<u64>) -> Json<'static> {
     value.map_or(Json::Null, Json::Int)
 }
 
-fn array<T: ToJson>(items: &[T]) -> Json {
+fn array<T: ToJson>(items: &[T]) -> Json<'_> {
     Json::Array(items.iter().map(ToJson::to_json).collect())
 }
 
@@ -97,8 +103,8 @@ pub struct CreateSessionResponse {
 }
 
 impl FromWire for CreateSessionResponse {
-    fn from_wire(value: &Arg) -> Result<Self, String> {
-        let fields = object(value, "the answer")?;
+    fn from_wire(value: Arg) -> Result<Self, String> {
+        let fields = &mut object(value, "the answer")?;
         Ok(CreateSessionResponse {
             api_id: text(fields, "api_id"),
             message: text(fields, "message"),
@@ -108,7 +114,7 @@ impl FromWire for CreateSessionResponse {
 }
 
 impl ToJson for CreateSessionResponse {
-    fn to_json(&self) -> Json {
+    fn to_json(&self) -> Json<'_> {
         Json::Object(vec![
             ("apiId", opt_text(&self.api_id)),
             ("message", opt_text(&self.message)),
@@ -127,8 +133,8 @@ pub struct ValidateSessionResponse {
 }
 
 impl FromWire for ValidateSessionResponse {
-    fn from_wire(value: &Arg) -> Result<Self, String> {
-        let fields = object(value, "the answer")?;
+    fn from_wire(value: Arg) -> Result<Self, String> {
+        let fields = &mut object(value, "the answer")?;
         Ok(ValidateSessionResponse {
             api_id: text(fields, "api_id"),
             message: text(fields, "message"),
@@ -137,7 +143,7 @@ impl FromWire for ValidateSessionResponse {
 }
 
 impl ToJson for ValidateSessionResponse {
-    fn to_json(&self) -> Json {
+    fn to_json(&self) -> Json<'_> {
         Json::Object(vec![
             ("apiId", opt_text(&self.api_id)),
             ("message", opt_text(&self.message)),
@@ -183,9 +189,9 @@ pub struct Session {
 }
 
 impl FromWire for Session {
-    fn from_wire(value: &Arg) -> Result<Self, String> {
-        let f = object(value, "a session")?;
-        let charges = match get(f, "charges") {
+    fn from_wire(value: Arg) -> Result<Self, String> {
+        let f = &mut object(value, "a session")?;
+        let charges = match take(f, "charges") {
             None | Some(Arg::Other("null")) => None,
             Some(charges) => Some(Charges::from_wire(charges)?),
         };
@@ -211,7 +217,7 @@ impl FromWire for Session {
 }
 
 impl ToJson for Session {
-    fn to_json(&self) -> Json {
+    fn to_json(&self) -> Json<'_> {
         let mut fields = Vec::with_capacity(17);
         if let Some(api_id) = &self.api_id {
             fields.push(("apiId", Json::str(api_id.as_str())));
@@ -260,8 +266,8 @@ pub struct AttemptDetail {
 }
 
 impl FromWire for AttemptDetail {
-    fn from_wire(value: &Arg) -> Result<Self, String> {
-        let f = object(value, "an attempt")?;
+    fn from_wire(value: Arg) -> Result<Self, String> {
+        let f = &mut object(value, "an attempt")?;
         Ok(AttemptDetail {
             channel: lower(f, "channel"),
             attempt_uuid: text(f, "attempt_uuid"),
@@ -272,7 +278,7 @@ impl FromWire for AttemptDetail {
 }
 
 impl ToJson for AttemptDetail {
-    fn to_json(&self) -> Json {
+    fn to_json(&self) -> Json<'_> {
         Json::Object(vec![
             ("channel", opt_text(&self.channel)),
             ("attemptUuid", opt_text(&self.attempt_uuid)),
@@ -294,8 +300,8 @@ pub struct Charges {
 }
 
 impl FromWire for Charges {
-    fn from_wire(value: &Arg) -> Result<Self, String> {
-        let f = object(value, "charges")?;
+    fn from_wire(value: Arg) -> Result<Self, String> {
+        let f = &mut object(value, "charges")?;
         Ok(Charges {
             total_charge: money(f, "total_charge"),
             validation_charge: money(f, "validation_charge"),
@@ -305,7 +311,7 @@ impl FromWire for Charges {
 }
 
 impl ToJson for Charges {
-    fn to_json(&self) -> Json {
+    fn to_json(&self) -> Json<'_> {
         Json::Object(vec![
             ("totalCharge", opt_text(&self.total_charge)),
             ("validationCharge", opt_text(&self.validation_charge)),
@@ -326,8 +332,8 @@ pub struct AttemptCharge {
 }
 
 impl FromWire for AttemptCharge {
-    fn from_wire(value: &Arg) -> Result<Self, String> {
-        let f = object(value, "an attempt charge")?;
+    fn from_wire(value: Arg) -> Result<Self, String> {
+        let f = &mut object(value, "an attempt charge")?;
         Ok(AttemptCharge {
             attempt_uuid: text(f, "attempt_uuid"),
             channel: lower(f, "channel"),
@@ -337,7 +343,7 @@ impl FromWire for AttemptCharge {
 }
 
 impl ToJson for AttemptCharge {
-    fn to_json(&self) -> Json {
+    fn to_json(&self) -> Json<'_> {
         Json::Object(vec![
             ("attemptUuid", opt_text(&self.attempt_uuid)),
             ("channel", opt_text(&self.channel)),
@@ -358,9 +364,9 @@ pub struct SessionList {
 }
 
 impl FromWire for SessionList {
-    fn from_wire(value: &Arg) -> Result<Self, String> {
-        let f = object(value, "the answer")?;
-        let meta = get(f, "meta").ok_or("the answer has no meta")?;
+    fn from_wire(value: Arg) -> Result<Self, String> {
+        let f = &mut object(value, "the answer")?;
+        let meta = take(f, "meta").ok_or("the answer has no meta")?;
         Ok(SessionList {
             api_id: text(f, "api_id"),
             meta: Meta::from_wire(meta)?,
@@ -370,7 +376,7 @@ impl FromWire for SessionList {
 }
 
 impl ToJson for SessionList {
-    fn to_json(&self) -> Json {
+    fn to_json(&self) -> Json<'_> {
         Json::Object(vec![
             ("apiId", opt_text(&self.api_id)),
             ("meta", self.meta.to_json()),
@@ -393,8 +399,8 @@ pub struct Meta {
 }
 
 impl FromWire for Meta {
-    fn from_wire(value: &Arg) -> Result<Self, String> {
-        let f = object(value, "meta")?;
+    fn from_wire(value: Arg) -> Result<Self, String> {
+        let f = &mut object(value, "meta")?;
         Ok(Meta {
             limit: count(f, "limit"),
             offset: count(f, "offset"),
@@ -405,7 +411,7 @@ impl FromWire for Meta {
 }
 
 impl ToJson for Meta {
-    fn to_json(&self) -> Json {
+    fn to_json(&self) -> Json<'_> {
         Json::Object(vec![
             ("limit", opt_int(self.limit)),
             ("offset", opt_int(self.offset)),
@@ -427,11 +433,11 @@ pub struct ErrorBody {
 
 impl ErrorBody {
     /// Reads whatever of the two fields a body has.
-    pub fn read(value: &Arg) -> ErrorBody {
+    pub fn read(value: Arg) -> ErrorBody {
         match value {
-            Arg::Map(fields) => ErrorBody {
-                api_id: text(fields, "api_id"),
-                error: text(fields, "error"),
+            Arg::Map(mut fields) => ErrorBody {
+                api_id: text(&mut fields, "api_id"),
+                error: text(&mut fields, "error"),
             },
             _ => ErrorBody::default(),
         }
@@ -449,7 +455,7 @@ mod tests {
     const VALIDATE: &str = include_str!("../../tests/fixtures/reference/validate_session.json");
 
     fn read<T: FromWire>(text: &str) -> Result<T, String> {
-        T::from_wire(&parse(text)?)
+        T::from_wire(parse(text)?)
     }
 
     #[test]
@@ -547,7 +553,7 @@ mod tests {
         assert!(read::<Session>(r#"{"charges": "free"}"#).is_err());
         assert!(read::<CreateSessionResponse>(r#"{"api_id": "x"}"#).is_err());
         assert!(read::<SessionList>(r#"{"sessions": []}"#).is_err());
-        let e = ErrorBody::read(&parse(r#"{"api_id": "a", "error": {"x": 1}}"#).unwrap());
+        let e = ErrorBody::read(parse(r#"{"api_id": "a", "error": {"x": 1}}"#).unwrap());
         assert_eq!((e.api_id.as_deref(), e.error), (Some("a"), None));
     }
 

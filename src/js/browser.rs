@@ -91,9 +91,9 @@ impl VerifyBrowserClient {
                 "\"sms\" or \"voice\"",
             )?;
             options.finish()?;
-            let mut fields = vec![("recipient", Json::Str(recipient))];
+            let mut fields = vec![("recipient", Json::str(recipient))];
             if let Some(channel) = channel {
-                fields.push(("channel", Json::Str(channel)));
+                fields.push(("channel", Json::str(channel)));
             }
             Ok(Json::Object(fields).render())
         })();
@@ -112,8 +112,8 @@ impl VerifyBrowserClient {
             let uuid = required_text("sessionUuid", convert::arg(&session_uuid), is_uuid, UUID)?;
             let otp = required_text("otp", convert::arg(&otp), is_otp, OTP)?;
             Ok(Json::Object(vec![
-                ("sessionUuid", Json::Str(uuid)),
-                ("otp", Json::Str(otp)),
+                ("sessionUuid", Json::str(uuid)),
+                ("otp", Json::str(otp)),
             ])
             .render())
         })();

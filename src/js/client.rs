@@ -253,7 +253,7 @@ impl Client {
     /// Sends `request` and reads the answer as `T`.
     async fn call<T: FromWire>(&self, request: &ApiRequest) -> Result<T, Error> {
         let answer = self.transport.send(request).await?;
-        T::from_wire(&answer.json).map_err(|e| Error {
+        T::from_wire(answer.json).map_err(|e| Error {
             status: Some(answer.status),
             ..Error::invalid_response(e)
         })

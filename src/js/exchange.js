@@ -17,7 +17,9 @@ export async function exchange(customFetch, url, method, headers, body, timeoutM
     timeoutMs,
   );
   try {
-    const init = { method, headers, signal: controller.signal };
+    // The headers object is the client's, made once: a caller's fetch gets its own copy, so
+    // that what it changes does not carry over to the next request.
+    const init = { method, headers: customFetch ? { ...headers } : headers, signal: controller.signal };
     if (body !== undefined) init.body = body;
     const response = await (customFetch ? customFetch(url, init) : fetch(url, init));
     if (typeof response !== "object" || response === null) {

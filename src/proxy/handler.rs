@@ -501,8 +501,8 @@ impl<B: Backend, S: LimitStore> Proxy<B, S> {
             Ok(session) => json(
                 200,
                 Json::Object(vec![
-                    ("status", session.status.map_or(Json::Null, Json::Str)),
-                    ("channel", session.channel.map_or(Json::Null, Json::Str)),
+                    ("status", session.status.map_or(Json::Null, Json::str)),
+                    ("channel", session.channel.map_or(Json::Null, Json::str)),
                     (
                         "attempts",
                         Json::Int(

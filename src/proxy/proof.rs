@@ -31,7 +31,7 @@ pub struct Proof {
 }
 
 impl ToJson for Proof {
-    fn to_json(&self) -> Json {
+    fn to_json(&self) -> Json<'_> {
         Json::Object(vec![
             ("sessionUuid", Json::str(self.session_uuid.as_str())),
             ("recipient", Json::str(self.recipient.as_str())),

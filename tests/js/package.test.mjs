@@ -194,6 +194,25 @@ describe("the whole flow against the sandbox", () => {
   const created = []; // sessions of the list tests
   const brand = "PageTest";
 
+  test("a caller's fetch that changes the headers it is given changes no other request", async () => {
+    const seen = [];
+    const meddling = (input, init) => {
+      seen.push({ ...init.headers });
+      init.headers["X-Added"] = "by the caller's fetch";
+      delete init.headers.Authorization;
+      return fetch(input, { ...init, headers: { ...init.headers, Authorization: seen[0].Authorization } });
+    };
+    const verify = client({ fetch: meddling });
+    const { sessionUuid } = await verify.createSession({ recipient: "+14155550101" });
+    await verify.getSession(sessionUuid);
+    await verify.getSession(sessionUuid);
+    assert.equal(seen.length, 3);
+    for (const headers of seen) {
+      assert.equal(headers["X-Added"], undefined);
+      assert.match(headers.Authorization, /^Basic /);
+    }
+  });
+
   test("create, read the code, validate, and get shows verified", async () => {
     const counted = countingFetch();
     const verify = client({ fetch: counted.fetch, userAgent: "package-test/1" });
