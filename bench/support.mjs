@@ -38,22 +38,37 @@ export async function startSandbox() {
 
 const sessionPath = (authId) => `/v1/Account/${authId}/Verify/Session/`;
 
-/** Raw fetch: what a hand-written client does, and nothing more (the floor). */
-export function rawClient({ base, authId, authToken }) {
+/**
+ * Raw fetch: what a hand-written client does, and nothing more (the floor). With `timeoutMs`,
+ * also what ours does for a timeout (an AbortController aborted by a timer, cleared once the
+ * body is read): a hand-written client that bounds its waits pays that too.
+ */
+export function rawClient({ base, authId, authToken }, { timeoutMs } = {}) {
   const root = base + sessionPath(authId);
   const auth = "Basic " + Buffer.from(`${authId}:${authToken}`).toString("base64");
   const call = async (method, url, body) => {
-    const res = await fetch(url, {
+    const init = {
       method,
       headers: body === undefined ? { authorization: auth } : { authorization: auth, "content-type": "application/json" },
       body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const json = await res.json();
-    if (!res.ok) throw new Error(`HTTP ${res.status}: ${json.error}`);
-    return json;
+    };
+    let timer;
+    if (timeoutMs) {
+      const controller = new AbortController();
+      timer = setTimeout(() => controller.abort(), timeoutMs);
+      init.signal = controller.signal;
+    }
+    try {
+      const res = await fetch(url, init);
+      const json = await res.json();
+      if (!res.ok) throw new Error(`HTTP ${res.status}: ${json.error}`);
+      return json;
+    } finally {
+      clearTimeout(timer);
+    }
   };
   return {
-    name: "fetch",
+    name: timeoutMs ? "fetchTimeout" : "fetch",
     create: async (recipient) => (await call("POST", root, { recipient })).session_uuid,
     get: (uuid) => call("GET", `${root}${uuid}/`),
     list: () => call("GET", `${root}?limit=20`),
@@ -93,7 +108,13 @@ export async function plivoClient({ base, authId, authToken }) {
   };
 }
 
-export const CLIENTS = { ours: oursClient, plivo: plivoClient, fetch: rawClient };
+export const CLIENTS = {
+  ours: oursClient,
+  plivo: plivoClient,
+  fetch: rawClient,
+  // Ours' default per-attempt timeout (VerifyClient's timeoutMs).
+  fetchTimeout: (sb) => rawClient(sb, { timeoutMs: 10_000 }),
+};
 
 /** A distinct E.164 recipient per call (one session per recipient; never ending in 0000). */
 let serial = 0;
