@@ -53,6 +53,12 @@ pub struct Config {
     /// A subaccount to accept as well, `SA…:token` (repeatable).
     #[arg(long = "subaccount", env = "VERIFY_SANDBOX_SUBACCOUNTS", value_delimiter = ',', value_parser = parse_subaccount, hide_env_values = true)]
     pub subaccounts: Vec<(String, String)>,
+
+    /// Stop when standard input reaches its end. For a parent that may die without stopping
+    /// the sandbox (a crashed test run): spawn it with a pipe for stdin, and when the parent
+    /// is gone, so is the sandbox.
+    #[arg(long)]
+    pub exit_on_stdin_eof: bool,
 }
 
 /// Parses `600s`, `10m`, `1h`, `500ms` or a plain number of seconds.

@@ -73,13 +73,35 @@ async fn main() -> ExitCode {
             ticker.tick();
         }
     });
-    http::server::serve(listener, http::router(app.clone()), app, shutdown_signal()).await;
+    let stop = shutdown_signal(config.exit_on_stdin_eof);
+    http::server::serve(listener, http::router(app.clone()), app, stop).await;
     console::line(format_args!("verify-sandbox: stopped"));
     ExitCode::SUCCESS
 }
 
+/// Resolves on SIGINT or SIGTERM, or (with `--exit-on-stdin-eof`) when stdin ends.
+async fn shutdown_signal(stdin_lifeline: bool) {
+    tokio::select! {
+        _ = signalled() => {},
+        _ = stdin_closed(), if stdin_lifeline => {},
+    }
+}
+
+/// Resolves when standard input reaches its end (or cannot be read). Read on a thread of its
+/// own, not tokio's stdin: a blocking read there would hold up the runtime's shutdown.
+async fn stdin_closed() {
+    let (closed, on_closed) = tokio::sync::oneshot::channel::<()>();
+    std::thread::spawn(move || {
+        let mut stdin = std::io::stdin().lock();
+        let mut buffer = [0u8; 256];
+        while matches!(std::io::Read::read(&mut stdin, &mut buffer), Ok(read) if read > 0) {}
+        let _ = closed.send(());
+    });
+    let _ = on_closed.await;
+}
+
 /// Resolves on SIGINT or SIGTERM.
-async fn shutdown_signal() {
+async fn signalled() {
     let interrupt = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {

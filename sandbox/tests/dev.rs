@@ -463,3 +463,42 @@ async fn stderr_shows_requests_and_otps_but_never_a_supplied_token() {
     let default = Sandbox::start_logged(&[]).await;
     wait_stderr(&default, "the built-in token", |t| t.contains(AUTH_TOKEN)).await;
 }
+
+#[test]
+fn exit_on_stdin_eof_stops_when_the_parent_closes_stdin() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+    use std::time::{Duration, Instant};
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_verify-sandbox"))
+        .args(["--listen", "127.0.0.1:0", "--exit-on-stdin-eof"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn verify-sandbox");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("read the address");
+    assert!(line.starts_with("127.0.0.1:"), "{line:?}");
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(
+        child.try_wait().expect("try_wait").is_none(),
+        "running while stdin is open"
+    );
+
+    drop(child.stdin.take()); // what the parent's death does to the pipe
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("try_wait") {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("still running 10 s after stdin closed");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "{status}");
+}

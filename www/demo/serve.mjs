@@ -53,9 +53,10 @@ function portFree(port) {
 function startSandbox(authToken) {
   const bin = join(process.env.CARGO_TARGET_DIR ?? join(ROOT, "target"), "debug", "verify-sandbox");
   if (!existsSync(bin)) fail(`${bin} is missing: run scripts/demo (or cargo build -p verify-sandbox)`);
-  const child = spawn(bin, ["--listen", `${HOST}:${process.env.DEMO_SANDBOX_PORT || 0}`], {
+  // stdin is a pipe the sandbox watches: if this launcher dies, the sandbox stops too.
+  const child = spawn(bin, ["--listen", `${HOST}:${process.env.DEMO_SANDBOX_PORT || 0}`, "--exit-on-stdin-eof"], {
     env: { ...process.env, PLIVO_AUTH_ID: SANDBOX_AUTH_ID, PLIVO_AUTH_TOKEN: authToken },
-    stdio: ["ignore", "pipe", "pipe"],
+    stdio: ["pipe", "pipe", "pipe"],
   });
   const quiet = process.env.DEMO_QUIET === "1";
   const early = [];

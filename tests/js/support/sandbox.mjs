@@ -52,9 +52,10 @@ export async function startSandbox({ seed = 1, args = [] } = {}) {
   const bin = sandboxBinary();
   if (!existsSync(bin)) throw new Error(`${bin} is missing: cargo build -p verify-sandbox (scripts/test-js does)`);
   const authToken = secret(`tok-${randomBytes(12).toString("hex")}`);
-  const child = spawn(bin, ["--listen", "127.0.0.1:0", "--seed", String(seed), ...args], {
+  // stdin is a pipe the sandbox watches: if this process dies without stop(), so does it.
+  const child = spawn(bin, ["--listen", "127.0.0.1:0", "--seed", String(seed), "--exit-on-stdin-eof", ...args], {
     env: { ...process.env, PLIVO_AUTH_ID: AUTH_ID, PLIVO_AUTH_TOKEN: authToken, RUST_LOG: "off" },
-    stdio: ["ignore", "pipe", "pipe"],
+    stdio: ["pipe", "pipe", "pipe"],
   });
   const stderr = [];
   let partial = "";
