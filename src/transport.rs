@@ -16,8 +16,9 @@ use crate::js::convert::property;
 
 #[wasm_bindgen(module = "/src/js/exchange.js")]
 extern "C" {
-    /// `fetch` and the whole answer, in one promise (see the file).
-    fn exchange(
+    /// `fetch` (the caller's, else the global one) and the whole answer, in one promise,
+    /// with a timeout of `timeout_ms` over both (see the file). Read it with [`read_reply`].
+    pub(crate) fn exchange(
         fetch: Option<&Function>,
         url: &str,
         method: &str,
@@ -113,16 +114,15 @@ impl Transport {
             (Method::Post, Some(body)) => (&self.json_headers, Some(body.as_str())),
             _ => (&self.headers, None),
         };
-        let reply = fetch_json(
+        let exchanged = exchange(
             self.fetch.as_ref(),
             &request.url,
             request.method.as_str(),
             headers,
             body,
             self.timeout_ms,
-        )
-        .await?;
-        plivo_answer(reply)
+        );
+        plivo_answer(read_reply(exchanged).await?)
     }
 }
 
@@ -161,21 +161,13 @@ pub(crate) struct Reply {
     pub json: Option<Arg>,
 }
 
-/// Calls `fetch` and reads status, `Retry-After` and body, with a timeout of `timeout_ms`
-/// over the whole exchange; a failure to get an answer is a `timeout` or `network` error.
-pub(crate) async fn fetch_json(
-    fetch: Option<&Function>,
-    url: &str,
-    method: &str,
-    headers: &Object,
-    body: Option<&str>,
-    timeout_ms: u32,
-) -> Result<Reply, Error> {
-    let exchanged: Exchanged =
-        JsFuture::from(exchange(fetch, url, method, headers, body, timeout_ms))
-            .await
-            .map_err(|thrown| fetch_failure(&thrown))?
-            .unchecked_into();
+/// Awaits an [`exchange`] and reads status, `Retry-After` and body; a failure to get an
+/// answer is a `timeout` or `network` error.
+pub(crate) async fn read_reply(exchange: Promise) -> Result<Reply, Error> {
+    let exchanged: Exchanged = JsFuture::from(exchange)
+        .await
+        .map_err(|thrown| fetch_failure(&thrown))?
+        .unchecked_into();
     if let Some(what) = exchanged.not_response() {
         return Err(Error::invalid_response(format!(
             "fetch resolved to {what}, not a Response"

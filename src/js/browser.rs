@@ -13,7 +13,7 @@ use crate::api::params::*;
 use crate::js::convert;
 use crate::js::error;
 use crate::proxy::handler::normalize_recipient;
-use crate::transport::{fetch_json, headers};
+use crate::transport::{exchange, headers, read_reply};
 
 /// A path such as `/verify`, or an absolute http(s) URL; no trailing slash.
 fn is_endpoint(text: &str) -> bool {
@@ -166,7 +166,15 @@ async fn call_proxy(
         ),
         _ => (headers(&[("Accept", "application/json")]), None),
     };
-    let reply = fetch_json(fetch.as_ref(), url, method, &headers, body, timeout_ms).await?;
+    let reply = read_reply(exchange(
+        fetch.as_ref(),
+        url,
+        method,
+        &headers,
+        body,
+        timeout_ms,
+    ))
+    .await?;
     if (200..300).contains(&reply.status) {
         return match reply.json {
             Some(_) => js_sys::JSON::parse(&reply.text)
