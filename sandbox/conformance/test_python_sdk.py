@@ -408,14 +408,16 @@ def check_session_shape(s):
         assert set(a) >= {"channel", "attempt_uuid", "status", "time"}, a
         assert a["channel"] in ("sms", "voice")
         assert UUID_RE.match(a["attempt_uuid"])
-        allowed = SMS_STATUSES + ["undelivered", "failed"] if a["channel"] == "sms" else VOICE_STATUSES + ["no-answer"]
+        # voice attempts read as in the reference's example ("ANSWER", "EARLY MEDIA")
+        allowed = SMS_STATUSES + ["undelivered", "failed"] if a["channel"] == "sms" else ["ringing", "ANSWER", "EARLY MEDIA"]
         assert a["status"] in allowed, a
         assert created <= parse_time(a["time"])
     assert d["channel"] == d["attempt_details"][-1]["channel"], "channel is the last one used"
     charges = d["charges"]
     assert set(charges) >= {"total_charge", "validation_charge", "attempt_charges"}, charges
-    assert charges["validation_charge"] == "0.0000"
     assert VALIDATION_CHARGE_RE.match(charges["validation_charge"])
+    # a validation is charged once verified (the SDKs' fixtures), and counted in the total
+    assert (Decimal(charges["validation_charge"]) > 0) == (d["status"] == "verified"), charges
     assert [c["attempt_uuid"] for c in charges["attempt_charges"]] == [a["attempt_uuid"] for a in d["attempt_details"]]
     total = Decimal(charges["validation_charge"])
     for c, a in zip(charges["attempt_charges"], d["attempt_details"]):
@@ -469,9 +471,11 @@ def test_create_with_all_arguments_then_get(sb, client, receiver, channel, metho
     assert d["locale"] == "es"
     assert d["count"] == 1
     assert d["attempt_details"][0]["channel"] == channel
-    assert d["brand_name"] == "Acme"
-    assert d["app_hash"] == "AbCdEfGhIjK"
-    assert d.get("destination_country_iso2") == country
+    # The attempt carries the settings it was sent with, as in the SDKs' fixtures.
+    assert d["attempt_details"][0]["brand_name"] == "Acme"
+    assert d["attempt_details"][0]["app_hash"] == "AbCdEfGhIjK"
+    assert d["attempt_details"][0]["code_length"] == code_length
+    assert d["destination_country_iso2"] == country
 
     otp = sb.otp(resp.session_uuid)
     assert len(otp) == code_length
@@ -536,8 +540,9 @@ def test_attempt_status_follows_sandbox_time(sb, client):
     expected = {
         ok_sms.session_uuid: "delivered",
         bad_sms.session_uuid: "undelivered",
-        ok_voice.session_uuid: "completed",
-        bad_voice.session_uuid: "no-answer",
+        # voice attempts read as in the reference's example
+        ok_voice.session_uuid: "ANSWER",
+        bad_voice.session_uuid: "EARLY MEDIA",
     }
     for session_uuid, status in expected.items():
         d = check_session_shape(client.verify_session.get(session_uuid))
@@ -902,14 +907,27 @@ def test_list_rate_limit(sb, client):
 
 
 def check_signatures(record, auth_token):
-    """Every callback validates with the SDK's V3 and V2 validators; tampering breaks them."""
+    """Every callback carries V2, Ma-V2 and their nonce, as Plivo's Verify docs say, and both
+    validate with the SDK's V2 validator; V3 (only with --sign all) with its V3 validator.
+    Tampering breaks them."""
     h = record["headers"]
-    for name in ("x-plivo-signature-v3", "x-plivo-signature-v3-nonce", "x-plivo-signature-v2", "x-plivo-signature-v2-nonce"):
+    for name in ("x-plivo-signature-v2", "x-plivo-signature-ma-v2", "x-plivo-signature-v2-nonce"):
         assert h.get(name), "callback lacks header %s: %r" % (name, h)
     method, url = record["method"], record["url"]
-    v3, v3_nonce = h["x-plivo-signature-v3"], h["x-plivo-signature-v3-nonce"]
-    v2, v2_nonce = h["x-plivo-signature-v2"], h["x-plivo-signature-v2-nonce"]
+    v2, ma_v2, v2_nonce = h["x-plivo-signature-v2"], h["x-plivo-signature-ma-v2"], h["x-plivo-signature-v2-nonce"]
+    for signature in (v2, ma_v2):
+        assert validate_signature(url, v2_nonce, signature, auth_token), ("V2", record)
+        assert not validate_signature(url, v2_nonce, signature, auth_token + "x")
+        assert not validate_signature(url, v2_nonce + "0", signature, auth_token)
+        assert not validate_signature(url.replace("/cb", "/cX", 1), v2_nonce, signature, auth_token)
+    if "x-plivo-signature-v3" in h:
+        check_v3_signature(record, auth_token)
 
+
+def check_v3_signature(record, auth_token):
+    h = record["headers"]
+    method, url = record["method"], record["url"]
+    v3, v3_nonce = h["x-plivo-signature-v3"], h["x-plivo-signature-v3-nonce"]
     if method == "POST":
         params = dict(record["params"])
         assert validate_v3_signature(method, url, v3_nonce, auth_token, v3, params), ("V3", record)
@@ -925,10 +943,6 @@ def check_signatures(record, auth_token):
         assert not validate_v3_signature(method, tampered_url, v3_nonce, auth_token, v3)
     assert not validate_v3_signature(method, url, v3_nonce, auth_token + "x", v3, dict(record["params"]) if method == "POST" else None)
     assert not validate_v3_signature(method, url, v3_nonce + "0", auth_token, v3, dict(record["params"]) if method == "POST" else None)
-
-    assert validate_signature(url, v2_nonce, v2, auth_token), ("V2", record)
-    assert not validate_signature(url, v2_nonce, v2, auth_token + "x")
-    assert not validate_signature(url.replace("/cb", "/cX", 1), v2_nonce, v2, auth_token)
 
 
 def check_callback_fields(record, session, attempt_index):
@@ -955,7 +969,10 @@ def check_callback_fields(record, session, attempt_index):
         assert p["ChannelErrorCode"] in ("", "0", "000"), p
 
 
-def test_callbacks_post_and_get_are_signed(sb, client, receiver):
+def test_callbacks_post_and_get_are_signed(sandboxes, receiver):
+    # --sign all: V3 as well, so that the SDK's V3 validator is checked too.
+    sb = sandboxes("--sign", "all")
+    client = sb.client()
     cases = {
         # name: (recipient, url path, method)
         "post": ("+14155550301", "/cb/post", "POST"),
@@ -1004,6 +1021,7 @@ def test_callbacks_post_and_get_are_signed(sb, client, receiver):
                 assert len(v) == 1, (k, v)
             check_callback_fields(r, session, 0)
             check_signatures(r, sb.auth_token)
+            assert "x-plivo-signature-v3" in r["headers"], "--sign all adds V3"
 
         in_progress = [r["params"]["ChannelStatus"] for r in got if r["params"]["SessionStatus"] == "in-progress"]
         order = SMS_FAILED_STATUSES if name == "failed" else SMS_STATUSES
@@ -1143,3 +1161,31 @@ def test_seed_makes_runs_reproducible(sandboxes):
     first, second, other = run(42), run(42), run(43)
     assert first == second
     assert other != first
+
+
+# --------------------------------------------------------------------------------------------
+# What the SDK sends beyond the reference, and subaccounts' callbacks
+# --------------------------------------------------------------------------------------------
+
+
+def test_create_with_the_sdks_own_code_dtmf_and_fraud_check(sb, client):
+    resp = client.verify_session.create(recipient="+14155550220", channel="voice", otp="2468", dtmf=1, fraud_check="block")
+    assert sb.otp(resp.session_uuid) == "2468", "the caller's code is the code"
+    attempt = as_dict(client.verify_session.get(resp.session_uuid))["attempt_details"][0]
+    assert (attempt["code_length"], attempt["dtmf"], attempt["fraud_check"]) == (4, 1, "block")
+    client.verify_session.validate(resp.session_uuid, otp="2468")
+    assert client.verify_session.get(resp.session_uuid).status == "verified"
+
+
+def test_a_subaccounts_callbacks_sign_v2_with_its_token_and_ma_v2_with_the_main_one(sandboxes, receiver):
+    sub = "SA" + "E" * 18
+    sb = sandboxes("--subaccount", sub + ":tok-sub")
+    c = sb.client(auth_id=sub, auth_token="tok-sub")
+    session_uuid = c.verify_session.create(recipient="+14155550221", url=receiver.base + "/cb/sub").session_uuid
+    records = receiver.wait_for(lambda rs: bool(callbacks_for(rs, session_uuid)))
+    for r in callbacks_for(records, session_uuid):
+        h, url = r["headers"], r["url"]
+        nonce = h["x-plivo-signature-v2-nonce"]
+        assert validate_signature(url, nonce, h["x-plivo-signature-v2"], "tok-sub"), r
+        assert not validate_signature(url, nonce, h["x-plivo-signature-v2"], sb.auth_token)
+        assert validate_signature(url, nonce, h["x-plivo-signature-ma-v2"], sb.auth_token), r

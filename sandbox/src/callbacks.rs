@@ -8,6 +8,7 @@ use std::time::Duration;
 use plivo_verify_wasm::api::signature::{sign_v2, sign_v3, CallbackMethod};
 use serde::Serialize;
 
+use crate::config::Signing;
 use crate::console;
 use crate::engine::{CallbackJob, Random};
 
@@ -42,7 +43,7 @@ struct Sent {
     url: String,
     /// The form body (POST).
     body: Option<String>,
-    /// The four signature headers.
+    /// The signature headers.
     headers: BTreeMap<&'static str, String>,
 }
 
@@ -52,9 +53,19 @@ pub struct Deliverer {
     inner: Arc<Inner>,
 }
 
+/// The tokens callbacks are signed with, and which headers they carry.
+pub struct SigningKeys {
+    /// The main account's token: Ma-V2, and V2 and V3 of its own sessions.
+    pub main: String,
+    /// Subaccount id → token: V2 and V3 of that subaccount's sessions.
+    pub subaccounts: HashMap<String, String>,
+    /// Which headers.
+    pub signing: Signing,
+}
+
 struct Inner {
     http: reqwest::Client,
-    auth_token: String,
+    keys: SigningKeys,
     random: Mutex<Random>,
     /// Pending callbacks of each session that has a worker running.
     queues: Mutex<HashMap<String, VecDeque<(u64, CallbackJob)>>>,
@@ -72,13 +83,13 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Deliverer {
-    /// A deliverer signing with `auth_token`.
-    pub fn new(auth_token: String, random: Random) -> Result<Deliverer, reqwest::Error> {
+    /// A deliverer signing with `keys`.
+    pub fn new(keys: SigningKeys, random: Random) -> Result<Deliverer, reqwest::Error> {
         let http = reqwest::Client::builder().timeout(TRY_TIMEOUT).build()?;
         Ok(Deliverer {
             inner: Arc::new(Inner {
                 http,
-                auth_token,
+                keys,
                 random: Mutex::new(random),
                 queues: Mutex::default(),
                 log: Mutex::default(),
@@ -189,23 +200,35 @@ impl Deliverer {
 
     /// One signed request: the HTTP status (or why there was none), and what was sent.
     async fn try_once(&self, job: &CallbackJob) -> (Result<u16, String>, Sent) {
+        // Every try is signed afresh, with new nonces.
         let (nonce_v3, nonce_v2) = {
             let mut random = lock(&self.inner.random);
             (random.digits(20), random.digits(20))
         };
-        let token = &self.inner.auth_token;
+        let keys = &self.inner.keys;
+        let account_token = keys.subaccounts.get(&job.account).unwrap_or(&keys.main);
         let encoded = form_urlencoded::Serializer::new(String::new())
             .extend_pairs(&job.params)
             .finish();
-        let headers = BTreeMap::from([
-            (
+        let mut headers = BTreeMap::new();
+        if matches!(keys.signing, Signing::V2 | Signing::All) {
+            headers.insert(
+                "X-Plivo-Signature-V2",
+                sign_v2(account_token, &job.url, &nonce_v2),
+            );
+            headers.insert(
+                "X-Plivo-Signature-Ma-V2",
+                sign_v2(&keys.main, &job.url, &nonce_v2),
+            );
+            headers.insert("X-Plivo-Signature-V2-Nonce", nonce_v2);
+        }
+        if matches!(keys.signing, Signing::V3 | Signing::All) {
+            headers.insert(
                 "X-Plivo-Signature-V3",
-                sign_v3(token, job.method, &job.url, &job.params, &nonce_v3),
-            ),
-            ("X-Plivo-Signature-V3-Nonce", nonce_v3),
-            ("X-Plivo-Signature-V2", sign_v2(token, &job.url, &nonce_v2)),
-            ("X-Plivo-Signature-V2-Nonce", nonce_v2),
-        ]);
+                sign_v3(account_token, job.method, &job.url, &job.params, &nonce_v3),
+            );
+            headers.insert("X-Plivo-Signature-V3-Nonce", nonce_v3);
+        }
         let sent = match job.method {
             CallbackMethod::Post => Sent {
                 url: job.url.clone(),

@@ -54,11 +54,33 @@ pub struct Config {
     #[arg(long = "subaccount", env = "VERIFY_SANDBOX_SUBACCOUNTS", value_delimiter = ',', value_parser = parse_subaccount, hide_env_values = true)]
     pub subaccounts: Vec<(String, String)>,
 
+    /// Write the answers' times in this UTC offset (`+05:30`), as some accounts see them;
+    /// default: UTC with `Z`, as the reference's examples.
+    #[arg(long, env = "VERIFY_SANDBOX_TIME_OFFSET", value_parser = parse_offset)]
+    pub time_offset: Option<chrono::FixedOffset>,
+
+    /// How callbacks are signed: `v2` (`X-Plivo-Signature-V2`, `-Ma-V2` and `-V2-Nonce`, as
+    /// Plivo's Verify documentation describes), `v3` (`X-Plivo-Signature-V3` and its nonce
+    /// only) or `all` (both sets).
+    #[arg(long, env = "VERIFY_SANDBOX_SIGN", value_enum, default_value_t = Signing::V2)]
+    pub sign: Signing,
+
     /// Stop when standard input reaches its end. For a parent that may die without stopping
     /// the sandbox (a crashed test run): spawn it with a pipe for stdin, and when the parent
     /// is gone, so is the sandbox.
     #[arg(long)]
     pub exit_on_stdin_eof: bool,
+}
+
+/// Which signature headers callbacks carry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Signing {
+    /// V2 (the session's account token), Ma-V2 (the main token), one nonce: Plivo's Verify.
+    V2,
+    /// V3 and its nonce only (signs the parameters too).
+    V3,
+    /// Both sets.
+    All,
 }
 
 /// Parses `600s`, `10m`, `1h`, `500ms` or a plain number of seconds.
@@ -81,6 +103,22 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     millis
         .map(Duration::from_millis)
         .ok_or_else(|| format!("`{text}` is too long"))
+}
+
+/// Parses `+05:30`, `-08:00` or `+00:00`.
+pub fn parse_offset(text: &str) -> Result<chrono::FixedOffset, String> {
+    let bad = || format!("`{text}` is not a UTC offset such as +05:30 or -08:00");
+    let (sign, rest) = match text.as_bytes().first() {
+        Some(b'+') => (1, &text[1..]),
+        Some(b'-') => (-1, &text[1..]),
+        _ => return Err(bad()),
+    };
+    let (hours, minutes) = rest.split_once(':').ok_or_else(bad)?;
+    let (hours, minutes): (i32, i32) = match (hours.parse(), minutes.parse()) {
+        (Ok(h), Ok(m)) if hours.len() == 2 && minutes.len() == 2 && h <= 14 && m < 60 => (h, m),
+        _ => return Err(bad()),
+    };
+    chrono::FixedOffset::east_opt(sign * (hours * 3600 + minutes * 60)).ok_or_else(bad)
 }
 
 fn is_account_id(id: &str, prefix: &str) -> bool {
@@ -119,6 +157,21 @@ mod tests {
         assert!(parse_duration("5d").is_err());
         assert!(parse_duration("-5s").is_err());
         assert!(parse_duration("99999999999999999999h").is_err());
+    }
+
+    #[test]
+    fn offsets() {
+        assert_eq!(
+            parse_offset("+05:30").map(|o| o.local_minus_utc()),
+            Ok(19_800)
+        );
+        assert_eq!(
+            parse_offset("-08:00").map(|o| o.local_minus_utc()),
+            Ok(-28_800)
+        );
+        for bad in ["05:30", "+5:30", "+05", "+15:00", "+05:60", ""] {
+            assert!(parse_offset(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

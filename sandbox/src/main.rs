@@ -15,7 +15,7 @@ use std::time::Duration;
 use chrono::TimeDelta;
 use clap::Parser;
 
-use callbacks::Deliverer;
+use callbacks::{Deliverer, SigningKeys};
 use config::Config;
 use engine::{Engine, Random, Settings};
 use http::{Accounts, App};
@@ -47,7 +47,12 @@ async fn main() -> ExitCode {
     banner(&config, addr);
 
     let mut random = Random::new(config.seed);
-    let deliverer = match Deliverer::new(config.auth_token.clone(), random.fork()) {
+    let keys = SigningKeys {
+        main: config.auth_token.clone(),
+        subaccounts: config.subaccounts.iter().cloned().collect(),
+        signing: config.sign,
+    };
+    let deliverer = match Deliverer::new(keys, random.fork()) {
         Ok(deliverer) => deliverer,
         Err(error) => {
             console::line(format_args!("verify-sandbox: HTTP client: {error}"));
@@ -61,6 +66,9 @@ async fn main() -> ExitCode {
         max_attempts: config.max_attempts,
         list_rate_limit: config.list_rate_limit,
         faults: config.faults,
+        times: engine::session::TimeFormat {
+            offset: config.time_offset,
+        },
     };
     let accounts = Accounts::new((config.auth_id, config.auth_token), config.subaccounts);
     let app = App::new(Engine::new(settings, random), deliverer, accounts);
@@ -135,7 +143,8 @@ fn banner(config: &Config, addr: std::net::SocketAddr) {
          auth token: {token}\n  \
          API:        {base}/v1/Account/{}/Verify/Session/\n  \
          outbox:     {base}/__sandbox/messages\n  \
-         code expiry {}s, max attempts {}, list rate limit {}/min, faults: {}",
+         code expiry {}s, max attempts {}, list rate limit {}/min, faults: {}\n  \
+         callbacks signed with: {}",
         config.auth_id,
         config.auth_id,
         config.code_expiry.as_secs_f64(),
@@ -145,6 +154,12 @@ fn banner(config: &Config, addr: std::net::SocketAddr) {
             "none".to_owned()
         } else {
             config.faults.to_string()
+        },
+        match config.sign {
+            config::Signing::V2 =>
+                "X-Plivo-Signature-V2 and -Ma-V2 (as Plivo signs Verify callbacks)",
+            config::Signing::V3 => "X-Plivo-Signature-V3",
+            config::Signing::All => "X-Plivo-Signature-V2, -Ma-V2 and -V3",
         },
     ));
     for (id, _) in &config.subaccounts {

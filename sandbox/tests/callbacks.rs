@@ -1,5 +1,6 @@
-//! Status callbacks: POST and GET delivery, every documented field, V3 and V2 signatures,
-//! order per session, retries, and that callbacks never fail an API call.
+//! Status callbacks: POST and GET delivery, every documented field, the V2/Ma-V2 signatures
+//! Plivo's Verify documentation describes (and V3 on request), order per session, retries,
+//! and that callbacks never fail an API call.
 
 mod common;
 
@@ -22,8 +23,9 @@ const FIELDS: [&str; 9] = [
     "SessionUUID",
 ];
 
+/// A sandbox signing with every scheme, so each test checks them all.
 async fn start() -> Sandbox {
-    Sandbox::start(&["--auth-token", TOKEN]).await
+    Sandbox::start(&["--auth-token", TOKEN, "--sign", "all"]).await
 }
 
 /// The callback's own parameters (without the URL's query keys for GET).
@@ -34,10 +36,13 @@ fn own_params(rec: &Recorded, url_query_keys: &[&str]) -> Vec<(String, String)> 
         .collect()
 }
 
-/// Asserts that both signatures verify with `TOKEN` and fail when tampered with.
+/// Asserts that every signature verifies with `TOKEN` and fails when tampered with.
 #[track_caller]
 fn check_signatures(rec: &Recorded, url: &str, method: CallbackMethod) {
     let params = rec.params();
+    let ma_v2 = rec
+        .header("X-Plivo-Signature-Ma-V2")
+        .unwrap_or_else(|| panic!("no X-Plivo-Signature-Ma-V2: {rec:?}"));
     let v3 = rec
         .header("X-Plivo-Signature-V3")
         .unwrap_or_else(|| panic!("no X-Plivo-Signature-V3: {rec:?}"));
@@ -52,6 +57,7 @@ fn check_signatures(rec: &Recorded, url: &str, method: CallbackMethod) {
         .unwrap_or_else(|| panic!("no X-Plivo-Signature-V2-Nonce: {rec:?}"));
     assert!(!v3_nonce.is_empty() && !v2_nonce.is_empty());
 
+    let (v2, ma_v2, v3) = (&[v2], &[ma_v2], &[v3]);
     assert!(
         verify_v3(TOKEN, method, url, &params, v3_nonce, v3),
         "V3 signature does not verify: {rec:?}"
@@ -59,6 +65,10 @@ fn check_signatures(rec: &Recorded, url: &str, method: CallbackMethod) {
     assert!(
         verify_v2(TOKEN, url, v2_nonce, v2),
         "V2 signature does not verify: {rec:?}"
+    );
+    assert!(
+        verify_v2(TOKEN, url, v2_nonce, ma_v2),
+        "Ma-V2 signature does not verify: {rec:?}"
     );
     // The URL the receiver saw, rebuilt, verifies too.
     let seen = format!("http://{}{}", rec.header("host").expect("Host"), rec.uri);
@@ -70,8 +80,10 @@ fn check_signatures(rec: &Recorded, url: &str, method: CallbackMethod) {
     // Wrong token.
     assert!(!verify_v3(AUTH_TOKEN, method, url, &params, v3_nonce, v3));
     assert!(!verify_v2(AUTH_TOKEN, url, v2_nonce, v2));
+    assert!(!verify_v2(AUTH_TOKEN, url, v2_nonce, ma_v2));
     // Wrong nonce.
     assert!(!verify_v3(TOKEN, method, url, &params, "1", v3));
+    assert!(!verify_v2(TOKEN, url, "1", v2));
     // Each field tampered with.
     for field in FIELDS {
         let tampered: Vec<(String, String)> = params
@@ -200,6 +212,91 @@ async fn wait_entries(
         }
         deadline.tick(what).await;
     }
+}
+
+const SUBACCOUNT: &str = "SAXXXXXXXXXXXXXXXXX1";
+const SUBACCOUNT_TOKEN: &str = "sub-secret-token";
+
+/// By default callbacks are signed as Plivo's Verify docs say: V2 with the token of the
+/// (sub)account that made the session, Ma-V2 with the main token, one nonce, and no V3.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn by_default_callbacks_carry_v2_and_ma_v2_with_the_sessions_account_token() {
+    let subaccount = format!("{SUBACCOUNT}:{SUBACCOUNT_TOKEN}");
+    let sb = Sandbox::start(&["--auth-token", TOKEN, "--subaccount", &subaccount]).await;
+    let rx = Receiver::start(0).await;
+    let url = rx.url("/hooks/plivo");
+    let main_uuid = sb
+        .create_ok(json!({ "recipient": "+14155550411", "url": url }))
+        .await;
+    let sub_resp = sb
+        .send(
+            sb.client
+                .post(sb.url(&format!("/v1/Account/{SUBACCOUNT}/Verify/Session/")))
+                .basic_auth(SUBACCOUNT, Some(SUBACCOUNT_TOKEN))
+                .json(&json!({ "recipient": "+14155550412", "url": url })),
+        )
+        .await
+        .ok_json(202);
+    let sub_uuid = sub_resp["session_uuid"].as_str().unwrap().to_owned();
+    let requests = rx
+        .wait_until(10, "a callback of each session", |r| {
+            has(r, "SessionUUID", &main_uuid) && has(r, "SessionUUID", &sub_uuid)
+        })
+        .await;
+    for rec in &requests {
+        let v2 = rec.header("X-Plivo-Signature-V2").expect("V2");
+        let ma = rec.header("X-Plivo-Signature-Ma-V2").expect("Ma-V2");
+        let nonce = rec.header("X-Plivo-Signature-V2-Nonce").expect("V2-Nonce");
+        assert_eq!(nonce.len(), 20, "{rec:?}");
+        assert!(nonce.bytes().all(|b| b.is_ascii_digit()));
+        assert!(
+            rec.header("X-Plivo-Signature-V3").is_none(),
+            "V3 only when asked"
+        );
+        assert!(verify_v2(TOKEN, &url, nonce, &[ma]), "Ma-V2: main token");
+        let account_token = if rec.p("SessionUUID") == sub_uuid {
+            SUBACCOUNT_TOKEN
+        } else {
+            TOKEN
+        };
+        assert!(verify_v2(account_token, &url, nonce, &[v2]), "{rec:?}");
+        if account_token == SUBACCOUNT_TOKEN {
+            assert!(!verify_v2(TOKEN, &url, nonce, &[v2]));
+        }
+    }
+    let nonces: BTreeSet<String> = requests
+        .iter()
+        .filter_map(|r| r.header("X-Plivo-Signature-V2-Nonce"))
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(
+        nonces.len(),
+        requests.len(),
+        "a new nonce for every request"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_v3_sends_only_v3() {
+    let sb = Sandbox::start(&["--auth-token", TOKEN, "--sign", "v3"]).await;
+    let rx = Receiver::start(0).await;
+    let url = rx.url("/hooks/v3");
+    sb.create_ok(json!({ "recipient": "+14155550413", "url": url }))
+        .await;
+    let requests = rx.wait_until(10, "a callback", |r| !r.is_empty()).await;
+    let rec = &requests[0];
+    assert!(rec.header("X-Plivo-Signature-V2").is_none());
+    assert!(rec.header("X-Plivo-Signature-Ma-V2").is_none());
+    let v3 = rec.header("X-Plivo-Signature-V3").expect("V3");
+    let nonce = rec.header("X-Plivo-Signature-V3-Nonce").expect("V3-Nonce");
+    assert!(verify_v3(
+        TOKEN,
+        CallbackMethod::Post,
+        &url,
+        &rec.params(),
+        nonce,
+        &[v3]
+    ));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -385,7 +482,15 @@ async fn failed_deliveries_resends_and_expiry_are_reported() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn expiry_by_too_many_attempts_is_reported() {
-    let sb = Sandbox::start(&["--auth-token", TOKEN, "--max-attempts", "2"]).await;
+    let sb = Sandbox::start(&[
+        "--auth-token",
+        TOKEN,
+        "--max-attempts",
+        "2",
+        "--sign",
+        "all",
+    ])
+    .await;
     let rx = Receiver::start(0).await;
     let url = rx.url("/cb");
     let uuid = sb

@@ -306,7 +306,7 @@ async fn every_response_carries_the_cors_headers() {
         ("list", 200, sb.authed(Method::GET, &path)),
         (
             "create",
-            200,
+            202,
             sb.authed(Method::POST, &path)
                 .json(&json!({ "recipient": "+14155550607" })),
         ),

@@ -126,7 +126,7 @@ async fn create_rejects_bodies_that_are_not_a_json_object_or_too_big() {
         serde_json::to_vec(&fits).expect("json"),
     )
     .await;
-    resp.ok_json(200);
+    resp.ok_json(202);
     assert_eq!(sb.messages(None).await.len(), 1);
 }
 

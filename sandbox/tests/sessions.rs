@@ -31,18 +31,30 @@ fn decimals(s: &str) -> usize {
 #[track_caller]
 fn check_charges(session: &Value) {
     let charges = &session["charges"];
-    assert_eq!(charges["validation_charge"], "0.0000", "{session}");
+    let validation = charges["validation_charge"]
+        .as_str()
+        .expect("validation string");
+    assert_eq!(decimals(validation), 4, "{session}");
+    assert_eq!(
+        money(validation) > 0,
+        session["status"] == "verified",
+        "a validation is charged once verified: {session}"
+    );
     let attempts = charges["attempt_charges"]
         .as_array()
         .unwrap_or_else(|| panic!("attempt_charges: {session}"));
-    let mut sum = 0;
+    let mut sum = money(validation);
     for a in attempts {
         let c = a["charge"].as_str().expect("charge string");
         assert_eq!(decimals(c), 5, "attempt charge with 5 decimals: {c:?}");
         sum += money(c);
     }
     let total = charges["total_charge"].as_str().expect("total string");
-    assert_eq!(money(total), sum, "total is the sum of attempts: {session}");
+    assert_eq!(
+        money(total),
+        sum,
+        "total is the sum of attempts and validation: {session}"
+    );
     assert!(
         !total.contains('.') || !total.ends_with('0'),
         "total_charge not trimmed: {total:?}"
@@ -72,11 +84,20 @@ async fn create_get_validate_flow() {
     assert_eq!(s["status"], "in-progress");
     assert_eq!(s["locale"], "es");
     assert_eq!(s["count"], 1);
-    assert_eq!(s["brand_name"], "Acme");
-    assert_eq!(s["app_hash"], "FA+9qCX9VSu");
     assert_eq!(s["destination_country_iso2"], "US");
+    assert_eq!(s["destination_network"], "Sandbox US Mobile");
+    assert_eq!(
+        (&s["alias"], &s["requestor_ip"]),
+        (&Value::Null, &json!(""))
+    );
     let attempts = s["attempt_details"].as_array().expect("attempt_details");
     assert_eq!(attempts.len(), 1, "{s}");
+    // The attempt carries the settings it was sent with.
+    assert_eq!(attempts[0]["brand_name"], "Acme");
+    assert_eq!(attempts[0]["app_hash"], "FA+9qCX9VSu");
+    assert_eq!(attempts[0]["code_length"], 6);
+    assert_eq!(attempts[0]["dtmf"], Value::Null);
+    assert_eq!(attempts[0]["fraud_check"], Value::Null);
     assert_eq!(attempts[0]["channel"], "sms");
     let attempt_uuid = attempts[0]["attempt_uuid"].as_str().expect("attempt_uuid");
     assert_uuid(attempt_uuid);
@@ -199,7 +220,7 @@ async fn routes_work_with_and_without_the_trailing_slash() {
                 .json(&json!({ "recipient": "+14155550126" })),
         )
         .await
-        .ok_json(200);
+        .ok_json(202);
     let uuid = created["session_uuid"].as_str().expect("uuid").to_owned();
     let one = format!("{base}{uuid}");
     let got = sb
@@ -445,11 +466,9 @@ async fn attempt_status_moves_on_with_the_clock() {
         "sms +1s: {st}"
     );
     sb.advance(2).await;
+    // Voice attempts read as in the reference's example: upper case, ANSWER once answered.
     let st = attempt_status(&sb.get_ok(&voice_ok).await, 0);
-    assert!(
-        ["in-progress", "completed"].contains(&st.as_str()),
-        "voice +3s: {st}"
-    );
+    assert_eq!(st, "ANSWER", "voice +3s");
 
     // How long a failed delivery takes is not documented: two minutes is plenty.
     sb.advance(120).await;
@@ -458,10 +477,11 @@ async fn attempt_status_moves_on_with_the_clock() {
         attempt_status(&sb.get_ok(&sms_fail).await, 0),
         "undelivered"
     );
-    assert_eq!(attempt_status(&sb.get_ok(&voice_ok).await, 0), "completed");
+    assert_eq!(attempt_status(&sb.get_ok(&voice_ok).await, 0), "ANSWER");
     assert_eq!(
         attempt_status(&sb.get_ok(&voice_fail).await, 0),
-        "no-answer"
+        "EARLY MEDIA",
+        "an unanswered call, charged nothing, as in the reference's example"
     );
     // A failed delivery does not change the session's own status.
     assert_eq!(sb.get_ok(&sms_fail).await["status"], "in-progress");
@@ -528,4 +548,54 @@ async fn the_same_seed_gives_the_same_codes_and_uuids() {
         c.iter().map(|(u, _)| u).collect::<Vec<_>>(),
         "another seed, other uuids"
     );
+}
+
+/// What Plivo's answers look like beyond the reference's examples (the SDKs' fixtures),
+/// and what the real SDKs send.
+#[tokio::test]
+async fn answers_and_requests_as_the_sdks_know_them() {
+    let sb = Sandbox::start(&["--time-offset", "+05:30"]).await;
+    // The caller's own code (Node's tests send it as a number), dtmf and fraud_check.
+    let uuid = sb
+        .create_ok(json!({
+            "recipient": "+919876500301", "channel": "voice", "otp": 4321,
+            "dtmf": 1, "fraud_check": "block", "code_length": 0
+        }))
+        .await;
+    let s = sb.get_ok(&uuid).await;
+    let attempt = &s["attempt_details"][0];
+    assert_eq!(attempt["code_length"], 4, "the caller's code: {s}");
+    assert_eq!(
+        (&attempt["dtmf"], &attempt["fraud_check"]),
+        (&json!(1), &json!("block"))
+    );
+    assert_eq!(s["destination_network"], "Jio");
+    for time in [&s["created_at"], &attempt["time"]] {
+        let time = time.as_str().unwrap();
+        assert!(time.ends_with("+05:30"), "{time}");
+        chrono::DateTime::parse_from_rfc3339(time).expect("RFC 3339");
+    }
+    assert_eq!(s["charges"]["validation_charge"], "0.0000");
+    sb.validate(&uuid, "4321").await.ok_json(200);
+    let verified = sb.get_ok(&uuid).await;
+    let charges = &verified["charges"];
+    assert_eq!(charges["validation_charge"], "0.0500", "{verified}");
+    let sum = |v: &Value| v.as_str().unwrap().parse::<f64>().unwrap();
+    let attempts: f64 = charges["attempt_charges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| sum(&c["charge"]))
+        .sum();
+    assert!(
+        (sum(&charges["total_charge"]) - attempts - 0.05).abs() < 1e-9,
+        "the validation charge is in the total: {charges}"
+    );
+    // An unknown country is "" (not left out), and a failed SMS says so.
+    let other = sb.create_for("+85291239999").await;
+    sb.advance(5).await;
+    let s = sb.get_ok(&other).await;
+    assert_eq!(s["destination_country_iso2"], "");
+    assert_eq!(s["destination_network"], Value::Null);
+    assert_eq!(s["attempt_details"][0]["status"], "failed");
 }

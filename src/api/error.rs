@@ -53,10 +53,13 @@ pub enum ErrorCode {
     LimitsUnavailable,
     /// Proxy: the `onStatus` handler threw.
     OnStatusFailed,
+    /// A correctly signed callback whose nonce was already accepted: a replay, or a repeat
+    /// of one handled before. It is not handled again.
+    ReplayedCallback,
 }
 
 /// Every code, for parsing a code a server sent.
-const ALL_CODES: [ErrorCode; 24] = [
+const ALL_CODES: [ErrorCode; 25] = [
     ErrorCode::InvalidArgument,
     ErrorCode::Authentication,
     ErrorCode::Forbidden,
@@ -81,6 +84,7 @@ const ALL_CODES: [ErrorCode; 24] = [
     ErrorCode::UpstreamTimeout,
     ErrorCode::LimitsUnavailable,
     ErrorCode::OnStatusFailed,
+    ErrorCode::ReplayedCallback,
 ];
 
 impl ErrorCode {
@@ -111,6 +115,7 @@ impl ErrorCode {
             ErrorCode::UpstreamTimeout => "upstream_timeout",
             ErrorCode::LimitsUnavailable => "limits_unavailable",
             ErrorCode::OnStatusFailed => "on_status_failed",
+            ErrorCode::ReplayedCallback => "replayed_callback",
         }
     }
 

@@ -130,6 +130,8 @@ pub struct ValidateSessionResponse {
     pub api_id: Option<String>,
     /// `"session validated successfully."`
     pub message: Option<String>,
+    /// The session (the Node SDK's fixture carries it; the reference's example does not).
+    pub session_uuid: Option<String>,
 }
 
 impl FromWire for ValidateSessionResponse {
@@ -138,6 +140,7 @@ impl FromWire for ValidateSessionResponse {
         Ok(ValidateSessionResponse {
             api_id: text(fields, "api_id"),
             message: text(fields, "message"),
+            session_uuid: text(fields, "session_uuid"),
         })
     }
 }
@@ -147,6 +150,7 @@ impl ToJson for ValidateSessionResponse {
         Json::Object(vec![
             ("apiId", opt_text(&self.api_id)),
             ("message", opt_text(&self.message)),
+            ("sessionUuid", opt_text(&self.session_uuid)),
         ])
     }
 }
@@ -178,13 +182,13 @@ pub struct Session {
     pub created_at: Option<String>,
     /// Last change (UTC, as sent).
     pub updated_at: Option<String>,
-    /// Present on some accounts.
+    /// The Verify application's alias (in the SDKs' fixtures; a string or null).
     pub alias: Option<String>,
-    /// Present on some accounts.
+    /// The IP address the session was requested from (often `""`).
     pub requestor_ip: Option<String>,
-    /// Present on some accounts.
+    /// ISO 3166 alpha-2 country of the number (`""` when Plivo does not know it).
     pub destination_country_iso2: Option<String>,
-    /// Present on some accounts.
+    /// The number's network, e.g. `"Jio"`.
     pub destination_network: Option<String>,
 }
 
@@ -218,7 +222,7 @@ impl FromWire for Session {
 
 impl ToJson for Session {
     fn to_json(&self) -> Json<'_> {
-        let mut fields = Vec::with_capacity(17);
+        let mut fields = Vec::with_capacity(16);
         if let Some(api_id) = &self.api_id {
             fields.push(("apiId", Json::str(api_id.as_str())));
         }
@@ -237,22 +241,19 @@ impl ToJson for Session {
             ),
             ("createdAt", opt_text(&self.created_at)),
             ("updatedAt", opt_text(&self.updated_at)),
+            ("alias", opt_text(&self.alias)),
+            ("requestorIp", opt_text(&self.requestor_ip)),
+            (
+                "destinationCountryIso2",
+                opt_text(&self.destination_country_iso2),
+            ),
+            ("destinationNetwork", opt_text(&self.destination_network)),
         ]);
-        for (key, value) in [
-            ("alias", &self.alias),
-            ("requestorIp", &self.requestor_ip),
-            ("destinationCountryIso2", &self.destination_country_iso2),
-            ("destinationNetwork", &self.destination_network),
-        ] {
-            if let Some(value) = value {
-                fields.push((key, Json::str(value.as_str())));
-            }
-        }
         Json::Object(fields)
     }
 }
 
-/// One delivery attempt of a session.
+/// One delivery attempt of a session, with the settings it was sent with.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AttemptDetail {
     /// `sms` or `voice`, lower case.
@@ -263,6 +264,21 @@ pub struct AttemptDetail {
     pub status: Option<String>,
     /// When it was made.
     pub time: Option<String>,
+    /// Brand in the message.
+    pub brand_name: Option<String>,
+    /// Android SMS Retriever hash.
+    pub app_hash: Option<String>,
+    /// Digits in the code.
+    pub code_length: Option<u64>,
+    /// The `dtmf` setting of a voice attempt.
+    pub dtmf: Option<u64>,
+    /// The `fraud_check` setting.
+    pub fraud_check: Option<String>,
+}
+
+/// `attempt_uuid`, or `attemp_uuid` as one of Plivo's official fixtures spells it.
+fn attempt_uuid(fields: &mut Fields) -> Option<String> {
+    text(fields, "attempt_uuid").or_else(|| text(fields, "attemp_uuid"))
 }
 
 impl FromWire for AttemptDetail {
@@ -270,9 +286,14 @@ impl FromWire for AttemptDetail {
         let f = &mut object(value, "an attempt")?;
         Ok(AttemptDetail {
             channel: lower(f, "channel"),
-            attempt_uuid: text(f, "attempt_uuid"),
+            attempt_uuid: attempt_uuid(f),
             status: lower(f, "status"),
             time: text(f, "time"),
+            brand_name: text(f, "brand_name"),
+            app_hash: text(f, "app_hash"),
+            code_length: count(f, "code_length"),
+            dtmf: count(f, "dtmf"),
+            fraud_check: text(f, "fraud_check"),
         })
     }
 }
@@ -284,6 +305,11 @@ impl ToJson for AttemptDetail {
             ("attemptUuid", opt_text(&self.attempt_uuid)),
             ("status", opt_text(&self.status)),
             ("time", opt_text(&self.time)),
+            ("brandName", opt_text(&self.brand_name)),
+            ("appHash", opt_text(&self.app_hash)),
+            ("codeLength", opt_int(self.code_length)),
+            ("dtmf", opt_int(self.dtmf)),
+            ("fraudCheck", opt_text(&self.fraud_check)),
         ])
     }
 }
@@ -335,7 +361,7 @@ impl FromWire for AttemptCharge {
     fn from_wire(value: Arg) -> Result<Self, String> {
         let f = &mut object(value, "an attempt charge")?;
         Ok(AttemptCharge {
-            attempt_uuid: text(f, "attempt_uuid"),
+            attempt_uuid: attempt_uuid(f),
             channel: lower(f, "channel"),
             charge: money(f, "charge"),
         })
@@ -367,6 +393,11 @@ impl FromWire for SessionList {
     fn from_wire(value: Arg) -> Result<Self, String> {
         let f = &mut object(value, "the answer")?;
         let meta = take(f, "meta").ok_or("the answer has no meta")?;
+        // `"sessions": null` is an empty page, as Node's and Python's SDKs read it; no
+        // `sessions` at all is not a list answer.
+        if !f.iter().any(|(k, _)| k == "sessions") {
+            return Err("the answer has no sessions".into());
+        }
         Ok(SessionList {
             api_id: text(f, "api_id"),
             meta: Meta::from_wire(meta)?,
@@ -557,6 +588,122 @@ mod tests {
         assert_eq!((e.api_id.as_deref(), e.error), (Some("a"), None));
     }
 
+    const NODE_GET: &str = include_str!("../../tests/fixtures/sdk/node_get_session.json");
+
+    fn camel(snake: &str) -> String {
+        let mut out = String::new();
+        let mut upper = false;
+        for c in snake.chars() {
+            match (c, upper) {
+                ('_', _) => upper = true,
+                (c, true) => {
+                    out.push(c.to_ascii_uppercase());
+                    upper = false;
+                }
+                (c, false) => out.push(c),
+            }
+        }
+        out
+    }
+
+    /// Every key of `wire` (recursively) is in `js` in camelCase, with a value of the same
+    /// JSON type, or `null` where the wire had one.
+    fn assert_all_keys_reach_js(wire: &serde_json::Value, js: &serde_json::Value, path: &str) {
+        use serde_json::Value;
+        match (wire, js) {
+            (Value::Object(w), Value::Object(j)) => {
+                for (key, value) in w {
+                    // The one misspelling Plivo sends is read under its right name.
+                    let name = camel(if key == "attemp_uuid" {
+                        "attempt_uuid"
+                    } else {
+                        key
+                    });
+                    let Some(out) = j.get(&name) else {
+                        panic!("{path}.{key} does not reach JavaScript as {name}");
+                    };
+                    assert_all_keys_reach_js(value, out, &format!("{path}.{name}"));
+                }
+            }
+            (Value::Array(w), Value::Array(j)) => {
+                assert_eq!(w.len(), j.len(), "{path}");
+                for (i, (w, j)) in w.iter().zip(j).enumerate() {
+                    assert_all_keys_reach_js(w, j, &format!("{path}[{i}]"));
+                }
+            }
+            (Value::Null, _) => {}
+            (Value::String(w), Value::String(j)) => {
+                assert!(w.eq_ignore_ascii_case(j), "{path}: {w} became {j}");
+            }
+            (Value::Number(_), Value::Number(_)) => {}
+            (w, j) => panic!("{path}: {w} became {j}"),
+        }
+    }
+
+    #[test]
+    fn every_field_of_the_published_examples_reaches_js() {
+        let fixed_validate = VALIDATE.replace("successfully.\",", "successfully.\"");
+        /// Reads an answer and renders what JavaScript gets.
+        type Reader = fn(Arg) -> Result<String, String>;
+        let cases: [(&str, &str, Reader); 5] = [
+            ("get", GET, |a| {
+                Session::from_wire(a).map(|v| v.to_json().render())
+            }),
+            ("node get", NODE_GET, |a| {
+                Session::from_wire(a).map(|v| v.to_json().render())
+            }),
+            ("list", LIST, |a| {
+                SessionList::from_wire(a).map(|v| v.to_json().render())
+            }),
+            ("create", CREATE, |a| {
+                CreateSessionResponse::from_wire(a).map(|v| v.to_json().render())
+            }),
+            ("validate", &fixed_validate, |a| {
+                ValidateSessionResponse::from_wire(a).map(|v| v.to_json().render())
+            }),
+        ];
+        for (name, text, read) in cases {
+            let wire: serde_json::Value = serde_json::from_str(text).unwrap();
+            let js: serde_json::Value =
+                serde_json::from_str(&read(parse(text).unwrap()).unwrap()).unwrap();
+            assert_all_keys_reach_js(&wire, &js, name);
+        }
+    }
+
+    #[test]
+    fn the_sdk_fixtures_quirks() {
+        let s: Session = read(NODE_GET).unwrap();
+        let charges = s.charges.as_ref().unwrap();
+        assert_eq!(
+            charges.attempt_charges[0].attempt_uuid.as_deref(),
+            Some("e2f66aeb-6b98-42a9-ba81-0aba74a7eb7c"),
+            "attemp_uuid is read as attempt_uuid"
+        );
+        assert_eq!(charges.validation_charge.as_deref(), Some("0.05"));
+        assert_eq!(s.requestor_ip.as_deref(), Some(""));
+        let attempt = &s.attempt_details[0];
+        assert_eq!(
+            (
+                attempt.code_length,
+                attempt.dtmf,
+                attempt.fraud_check.as_deref()
+            ),
+            (Some(6), Some(1), Some("block"))
+        );
+        let validated: ValidateSessionResponse = read(
+            r#"{"api_id": "a", "message": "session validated successfully.",
+                "session_uuid": "db3ce55a-7f1d-11e1-8ea7-1231380bc196"}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            validated.session_uuid.as_deref(),
+            Some("db3ce55a-7f1d-11e1-8ea7-1231380bc196")
+        );
+        let empty: SessionList = read(r#"{"meta": {"limit": 20}, "sessions": null}"#).unwrap();
+        assert!(empty.sessions.is_empty(), "sessions: null is an empty page");
+        assert!(read::<SessionList>(r#"{"meta": {"limit": 20}}"#).is_err());
+    }
+
     #[test]
     fn writes_camel_case_for_js() {
         let s: Session = read(GET).unwrap();
@@ -569,8 +716,8 @@ mod tests {
         assert_eq!(js["charges"]["attemptCharges"][0]["charge"], "0.03300");
         assert_eq!(js["count"], 3);
         assert!(
-            js.get("alias").is_none(),
-            "optional extras are left out when absent"
+            js["alias"].is_null(),
+            "every field is there, null when absent"
         );
         assert!(
             js.get("locale").unwrap().is_null(),

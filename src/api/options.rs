@@ -66,8 +66,15 @@ const fn text_option(
     }
 }
 
+/// An ISO 3166 alpha-2 country code.
+const COUNTRY: &str = "an ISO 3166 alpha-2 country code such as \"US\" (two capital letters)";
+
+fn is_country(text: &str) -> bool {
+    text.len() == 2 && text.bytes().all(|b| b.is_ascii_uppercase())
+}
+
 /// The string options of create, in wire order after `recipient`.
-const CREATE_TEXT_OPTIONS: [TextOption; 7] = [
+const CREATE_TEXT_OPTIONS: [TextOption; 9] = [
     text_option("appUuid", "app_uuid", is_uuid, UUID),
     text_option("channel", "channel", is_channel, "\"sms\" or \"voice\""),
     text_option("url", "url", is_http_url, HTTP_URL),
@@ -75,10 +82,13 @@ const CREATE_TEXT_OPTIONS: [TextOption; 7] = [
     text_option("locale", "locale", is_locale, LOCALE),
     text_option("brandName", "brand_name", is_short_text, SHORT_TEXT),
     text_option("appHash", "app_hash", is_short_text, SHORT_TEXT),
+    text_option("fraudCheck", "fraud_check", is_short_text, SHORT_TEXT),
+    // A code of the caller's choosing (the SDKs' `otp`), sent as a string.
+    text_option("otp", "otp", is_otp, OTP),
 ];
 
 /// The string filters of list, in wire order.
-const LIST_TEXT_OPTIONS: [TextOption; 11] = [
+const LIST_TEXT_OPTIONS: [TextOption; 13] = [
     text_option("appUuid", "app_uuid", is_uuid, UUID),
     text_option(
         "status",
@@ -115,6 +125,8 @@ const LIST_TEXT_OPTIONS: [TextOption; 11] = [
     ),
     text_option("brandName", "brand_name", is_non_empty, NON_EMPTY),
     text_option("appHash", "app_hash", is_non_empty, NON_EMPTY),
+    text_option("country", "country", is_country, COUNTRY),
+    text_option("alias", "alias", is_non_empty, NON_EMPTY),
 ];
 
 /// A value of a create request body.
@@ -126,16 +138,30 @@ pub enum BodyValue {
     Integer(u64),
 }
 
-/// Validated arguments of create: the body's keys in wire order, only those given.
-#[derive(Debug, Clone, PartialEq)]
+/// Validated arguments of create: the body's keys in wire order, only those given. Its
+/// `Debug` hides a caller's `otp`.
+#[derive(Clone, PartialEq)]
 pub struct CreateSessionParams {
     /// `(wire name, value)` pairs.
     pub fields: Vec<(&'static str, BodyValue)>,
 }
 
+impl std::fmt::Debug for CreateSessionParams {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let hidden = BodyValue::Text("<hidden>".into());
+        f.debug_map()
+            .entries(
+                self.fields
+                    .iter()
+                    .map(|(k, v)| (k, if *k == "otp" { &hidden } else { v })),
+            )
+            .finish()
+    }
+}
+
 impl CreateSessionParams {
     /// Validates `{ recipient, appUuid?, channel?, url?, method?, locale?, brandName?,
-    /// appHash?, codeLength? }`.
+    /// appHash?, fraudCheck?, otp?, codeLength?, dtmf? }` (the keys Plivo's SDKs send).
     pub fn from_options(mut options: Options) -> Result<CreateSessionParams, Error> {
         let mut fields = Vec::new();
         let recipient = required_text("recipient", options.take("recipient"), is_e164, E164)?;
@@ -147,6 +173,10 @@ impl CreateSessionParams {
         }
         if let Some(n) = optional_integer("codeLength", options.take("codeLength"), 4, 8)? {
             fields.push(("code_length", BodyValue::Integer(n)));
+        }
+        // An integer in every SDK (Go: `*int`), with no documented range.
+        if let Some(n) = optional_integer("dtmf", options.take("dtmf"), 0, MAX_SAFE_INTEGER)? {
+            fields.push(("dtmf", BodyValue::Integer(n)));
         }
         options.finish()?;
         Ok(CreateSessionParams { fields })
@@ -167,7 +197,7 @@ pub struct ListFilter {
 impl ListFilter {
     /// Validates `{ appUuid?, status?, recipient?, subaccount?, limit?, offset?,
     /// sessionTime?, sessionTimeGt?, sessionTimeGte?, sessionTimeLt?, sessionTimeLte?,
-    /// brandName?, appHash? }`.
+    /// brandName?, appHash?, country?, alias? }`.
     pub fn from_options(mut options: Options) -> Result<ListFilter, Error> {
         let mut filter = ListFilter::default();
         for o in &LIST_TEXT_OPTIONS {
@@ -206,7 +236,8 @@ pub struct ClientConfig {
     pub user_agent: Option<String>,
 }
 
-fn is_credential(text: &str) -> bool {
+/// An auth id or token: 1 to 256 characters, no whitespace or control characters.
+pub(crate) fn is_credential(text: &str) -> bool {
     !text.is_empty()
         && text.len() <= 256
         && !text.chars().any(|c| c.is_whitespace() || c.is_control())
@@ -297,6 +328,51 @@ mod tests {
     }
 
     #[test]
+    fn create_carries_every_option_the_sdks_send() {
+        let p = CreateSessionParams::from_options(options(&[
+            ("recipient", text("+14155550100")),
+            ("dtmf", Arg::Number(0.0)),
+            ("fraudCheck", text("block")),
+            ("otp", text("012345")),
+            ("codeLength", Arg::Number(6.0)),
+        ]))
+        .unwrap();
+        assert_eq!(
+            p.fields,
+            vec![
+                ("recipient", BodyValue::Text("+14155550100".into())),
+                ("fraud_check", BodyValue::Text("block".into())),
+                ("otp", BodyValue::Text("012345".into())),
+                ("code_length", BodyValue::Integer(6)),
+                ("dtmf", BodyValue::Integer(0)),
+            ]
+        );
+        let f = ListFilter::from_options(options(&[
+            ("country", text("IN")),
+            ("alias", text("new_voice45")),
+        ]))
+        .unwrap();
+        assert_eq!(
+            f.filters,
+            vec![("country", "IN".into()), ("alias", "new_voice45".into())]
+        );
+    }
+
+    #[test]
+    fn debug_output_hides_a_chosen_code() {
+        let p = CreateSessionParams::from_options(options(&[
+            ("recipient", text("+14155550100")),
+            ("otp", text("482913")),
+        ]))
+        .unwrap();
+        let shown = format!("{p:?}");
+        assert!(
+            !shown.contains("482913") && shown.contains("+14155550100"),
+            "{shown}"
+        );
+    }
+
+    #[test]
     fn every_bad_create_argument_is_named() {
         let ok = ("recipient", text("+14155550100"));
         let cases: Vec<(&str, Arg)> = vec![
@@ -323,6 +399,15 @@ mod tests {
             ("codeLength", Arg::Number(6.5)),
             ("codeLength", text("6")),
             ("codeLength", Arg::Other("null")),
+            ("dtmf", Arg::Number(-1.0)),
+            ("dtmf", Arg::Number(1.5)),
+            ("dtmf", text("1")),
+            ("fraudCheck", text("")),
+            ("fraudCheck", Arg::Bool(true)),
+            ("otp", Arg::Number(123456.0)),
+            ("otp", text("12a456")),
+            ("otp", text("123")),
+            ("otp", text("123456789")),
             ("recipent", text("+14155550100")),
         ];
         for (name, value) in cases {
@@ -404,6 +489,10 @@ mod tests {
             ("sessionTime", text("yesterday")),
             ("sessionTimeLte", Arg::Number(0.0)),
             ("brandName", text(" ")),
+            ("country", text("us")),
+            ("country", text("USA")),
+            ("country", Arg::Number(1.0)),
+            ("alias", text("")),
             ("sessionTimeGT", text("2021-03-21 11:47")),
         ] {
             let e = ListFilter::from_options(options(&[(name, value.clone())])).unwrap_err();

@@ -24,8 +24,8 @@ impl Method {
     }
 }
 
-/// One API call, ready to send.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One API call, ready to send. Its `Debug` leaves the body out: it may hold a code.
+#[derive(Clone, PartialEq, Eq)]
 pub struct ApiRequest {
     /// GET or POST.
     pub method: Method,
@@ -35,6 +35,20 @@ pub struct ApiRequest {
     pub body: Option<String>,
     /// Safe to repeat after a failure whose outcome is unknown (5xx, network, timeout).
     pub idempotent: bool,
+}
+
+impl std::fmt::Debug for ApiRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ApiRequest")
+            .field("method", &self.method)
+            .field("url", &self.url)
+            .field(
+                "body",
+                &self.body.as_ref().map(|b| format!("<{} bytes>", b.len())),
+            )
+            .field("idempotent", &self.idempotent)
+            .finish()
+    }
 }
 
 /// Where and as whom requests go.
@@ -229,6 +243,29 @@ mod tests {
         let validate = endpoint().validate_session(uuid, "123456");
         assert_eq!(validate.url, get.url);
         assert_eq!(validate.body.as_deref(), Some(r#"{"otp":"123456"}"#));
+        let shown = format!("{validate:?}");
+        assert!(
+            !shown.contains("123456") && shown.contains("16 bytes"),
+            "{shown}"
+        );
+    }
+
+    #[test]
+    fn create_sends_the_sdks_extra_keys_byte_for_byte() {
+        let params = CreateSessionParams::from_options(opts(&[
+            ("recipient", Arg::Text("+14155550100".into())),
+            ("channel", Arg::Text("voice".into())),
+            ("dtmf", Arg::Number(1.0)),
+            ("fraudCheck", Arg::Text("block".into())),
+            ("otp", Arg::Text("0042".into())),
+        ]))
+        .unwrap();
+        assert_eq!(
+            endpoint().create_session(&params).body.as_deref(),
+            Some(
+                r#"{"recipient":"+14155550100","channel":"voice","fraud_check":"block","otp":"0042","dtmf":1}"#
+            )
+        );
     }
 
     #[test]

@@ -11,11 +11,14 @@
 //!   parameters concatenated as key and value with no separators, keys sorted. With no form
 //!   parameters, `S = base` (plus `"?" + query` when the URL has one).
 //!
-//! The header may carry several signatures separated by commas; any one may match.
+//! **V2** (`X-Plivo-Signature-V2`, `X-Plivo-Signature-Ma-V2`, `X-Plivo-Signature-V2-Nonce`)
+//! signs only the URL without its query: `base64(HMAC-SHA256(auth_token, base + nonce))`.
+//! This is what Plivo's Verify documentation ("Validating requests") says every Verify
+//! callback carries: V2 with the token of the account or subaccount that made the session,
+//! Ma-V2 always with the main account's. It does not cover the parameters, so a receiver
+//! must accept each nonce once (see [`crate::api::callback`]).
 //!
-//! **V2** (`X-Plivo-Signature-V2`, `X-Plivo-Signature-V2-Nonce`) signs only the URL without
-//! its query: `base64(HMAC-SHA256(auth_token, base + nonce))`. It does not cover the
-//! parameters, so a V2 signature does not prove that a callback's contents are genuine.
+//! A header may carry several signatures separated by commas; any one may match.
 //!
 //! Verification decodes each offered signature and compares MACs in constant time.
 
@@ -63,19 +66,35 @@ pub fn sign_v3<K: AsRef<str>, V: AsRef<str>>(
     )
 }
 
-/// Checks a V3 signature header (one or more comma-separated signatures) in constant time.
+/// Checks V3 signatures (any one may match) in constant time.
 pub fn verify_v3<K: AsRef<str>, V: AsRef<str>>(
     auth_token: &str,
     method: CallbackMethod,
     url: &str,
     params: &[(K, V)],
     nonce: &str,
-    signature_header: &str,
+    signatures: &[&str],
 ) -> bool {
     let mac = v3_mac(auth_token, method, url, params, nonce);
-    signature_header
-        .split(',')
+    signatures
+        .iter()
         .any(|candidate| mac_matches(mac.clone(), candidate))
+}
+
+/// Most signatures one header may carry (Plivo sends one; a few during a key rotation).
+pub const MAX_SIGNATURES: usize = 8;
+
+/// The comma-separated signatures of a header, or `None` when it carries more than
+/// [`MAX_SIGNATURES`] (nothing is computed for such a header).
+pub fn split_signatures(header: &str) -> Option<Vec<&str>> {
+    let parts: Vec<&str> = header.split(',').take(MAX_SIGNATURES + 1).collect();
+    (parts.len() <= MAX_SIGNATURES).then(|| {
+        parts
+            .into_iter()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .collect()
+    })
 }
 
 /// Computes the V2 signature (base64) of a callback URL.
@@ -83,9 +102,12 @@ pub fn sign_v2(auth_token: &str, url: &str, nonce: &str) -> String {
     BASE64.encode(v2_mac(auth_token, url, nonce).finalize().into_bytes())
 }
 
-/// Checks a V2 signature in constant time.
-pub fn verify_v2(auth_token: &str, url: &str, nonce: &str, signature: &str) -> bool {
-    mac_matches(v2_mac(auth_token, url, nonce), signature)
+/// Checks V2 (or Ma-V2) signatures (any one may match) in constant time.
+pub fn verify_v2(auth_token: &str, url: &str, nonce: &str, signatures: &[&str]) -> bool {
+    let mac = v2_mac(auth_token, url, nonce);
+    signatures
+        .iter()
+        .any(|candidate| mac_matches(mac.clone(), candidate))
 }
 
 /// The string V3 signs, before `"." + nonce` is appended.
@@ -258,7 +280,7 @@ mod tests {
                 VECTOR_URL,
                 params,
                 VECTOR_NONCE,
-                header,
+                &split_signatures(header).unwrap(),
             )
         };
         assert!(ok(&header, VECTOR_TOKEN, &VECTOR_PARAMS));
@@ -270,22 +292,41 @@ mod tests {
         assert!(!ok(&header, VECTOR_TOKEN, &tampered));
     }
 
+    /// The vector of plivo-ruby's `spec/signature_spec.rb` and plivo-dotnet's
+    /// `TestSignature.cs`: it passes with `my_auth_token` and fails with `my_auth_tokens`.
     #[test]
     fn v2_matches_the_published_vector() {
         let sig = sign_v2("my_auth_token", "https://answer.url", "12345");
         assert_eq!(sig, "ehV3IKhLysWBxC1sy8INm0qGoQYdYsHwuoKjsX7FsXc=");
+        let ok = |token: &str, url: &str| verify_v2(token, url, "12345", &[sig.as_str()]);
+        assert!(ok("my_auth_token", "https://answer.url"));
+        assert!(ok("my_auth_token", "https://answer.url?ignored=1"));
+        assert!(!ok("my_auth_tokens", "https://answer.url"));
+        assert!(!ok("my_auth_token", "https://answer.url/x"));
         assert!(verify_v2(
             "my_auth_token",
-            "https://answer.url?ignored=1",
+            "https://answer.url",
             "12345",
-            &sig
+            &["bm90LWl0", sig.as_str()]
         ));
         assert!(!verify_v2(
             "my_auth_token",
-            "https://answer.url/x",
+            "https://answer.url",
             "12345",
-            &sig
+            &[]
         ));
+    }
+
+    #[test]
+    fn headers_split_into_a_bounded_number_of_signatures() {
+        assert_eq!(split_signatures("a, b,,c"), Some(vec!["a", "b", "c"]));
+        assert_eq!(split_signatures(""), Some(vec![]));
+        assert_eq!(
+            split_signatures(&",".repeat(MAX_SIGNATURES - 1)),
+            Some(vec![])
+        );
+        assert_eq!(split_signatures(&",".repeat(MAX_SIGNATURES)), None);
+        assert_eq!(split_signatures(&"x,".repeat(10_000)), None);
     }
 
     #[test]

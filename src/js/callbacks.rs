@@ -1,18 +1,25 @@
 //! Status callbacks for JavaScript: signature checks, a whole-request verifier for workers
 //! and servers, and the parser of the documented fields.
 
+use std::rc::Rc;
+
 use js_sys::{Function, Promise};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::JsFuture;
 
-use crate::api::callback::{parse_status_callback, verify_received_callback, ReceivedCallback};
-use crate::api::error::Error;
+use crate::api::callback::{
+    parse_status_callback, take_callback_options, verify_received_callback, verify_v2_only,
+    CallbackKeys, ReceivedCallback, StatusCallback,
+};
+use crate::api::error::{Error, ErrorCode};
 use crate::api::options::Options;
 use crate::api::params::{is_http_url, is_non_empty};
-use crate::api::params::{optional_bool, optional_text, required_text, HTTP_URL, NON_EMPTY};
-use crate::api::signature::{verify_v2, verify_v3, CallbackMethod};
+use crate::api::params::{optional_text, required_text, HTTP_URL, NON_EMPTY};
+use crate::api::signature::{split_signatures, verify_v3, CallbackMethod};
 use crate::js::convert::{self, property, type_name};
 use crate::js::error;
+use crate::js::proxy::{read_request, Store};
+use crate::proxy::handler::{nonce_rules, LimitStore};
+use crate::proxy::limits::{Action, Decision, MemoryStore};
 
 fn method_rule(text: &str) -> bool {
     text.eq_ignore_ascii_case("GET") || text.eq_ignore_ascii_case("POST")
@@ -50,20 +57,25 @@ pub fn verify_callback_signature(
         } else {
             CallbackMethod::Post
         };
+        let Some(signatures) = split_signatures(&signature) else {
+            return Ok(false);
+        };
         Ok(verify_v3(
             &auth_token,
             method,
             &url,
             &pairs,
             &nonce,
-            &signature,
+            &signatures,
         ))
     };
     check().map_err(error::to_js)
 }
 
-/// Checks a V2 signature (`X-Plivo-Signature-V2`): it covers the URL only, not the
-/// parameters. Constant-time.
+/// Checks V2 signatures (`X-Plivo-Signature-V2`, `X-Plivo-Signature-Ma-V2`; each header may
+/// hold several, comma-separated): true when either verifies. They cover the URL and nonce
+/// only, not the parameters, and this function remembers no nonce: `verifyCallbackRequest`
+/// does both. Constant-time.
 #[wasm_bindgen(js_name = verifyCallbackSignatureV2)]
 pub fn verify_callback_signature_v2(
     #[wasm_bindgen(unchecked_param_type = "VerifyCallbackSignatureV2Params")] params: JsValue,
@@ -72,10 +84,42 @@ pub fn verify_callback_signature_v2(
         let mut options = convert::options("params", &params, false)?;
         let url = take_required(&mut options, "url")?;
         let nonce = take_required(&mut options, "nonce")?;
-        let signature = take_required(&mut options, "signature")?;
+        let signature = optional_text(
+            "signature",
+            options.take("signature"),
+            is_non_empty,
+            NON_EMPTY,
+        )?;
+        let ma_signature = optional_text(
+            "maSignature",
+            options.take("maSignature"),
+            is_non_empty,
+            NON_EMPTY,
+        )?;
         let auth_token = take_required(&mut options, "authToken")?;
+        let subaccounts = take_callback_options(&mut options)?;
         options.finish()?;
-        Ok(verify_v2(&auth_token, &url, &nonce, &signature))
+        if signature.is_none() && ma_signature.is_none() {
+            return Err(Error::invalid_argument(
+                "signature",
+                "or maSignature is required",
+            ));
+        }
+        let keys = CallbackKeys {
+            main: &auth_token,
+            subaccounts: &subaccounts,
+        };
+        let received = ReceivedCallback {
+            method: "POST",
+            url: &url,
+            body: "",
+            v3_signature: None,
+            v3_nonce: None,
+            v2_signature: signature.as_deref(),
+            ma_v2_signature: ma_signature.as_deref(),
+            v2_nonce: Some(&nonce),
+        };
+        Ok(verify_v2_only(&received, keys))
     };
     check().map_err(error::to_js)
 }
@@ -92,10 +136,17 @@ pub fn parse_status_callback_js(
         .map_err(error::to_js)
 }
 
-/// Verifies a callback `Request` as a worker or server received it (V3; V2 too with
-/// `allowV2`, though V2 does not sign the parameters) and returns its fields; rejects with
-/// `VerifyError` code `invalid_signature` otherwise. `url`: the public URL Plivo called,
-/// when a proxy rewrote `request.url`. The request's body is read from a clone.
+thread_local! {
+    /// The nonces `verifyCallbackRequest` accepted in this isolate (without `limitStore`).
+    static SEEN_NONCES: Rc<MemoryStore> = Rc::default();
+}
+
+/// Verifies a callback `Request` as a worker or server received it, as Plivo signs Verify
+/// callbacks (`X-Plivo-Signature-V2` or `-Ma-V2` with `-V2-Nonce`; V3 too), accepts each
+/// nonce once in 24 hours, and returns its fields. Rejects with `VerifyError` code
+/// `invalid_signature`, `replayed_callback` (a nonce already accepted) or
+/// `payload_too_large`. `url`: the public URL Plivo called, when a proxy rewrote
+/// `request.url`. The request's body is read from a clone, at most 4 KiB.
 #[wasm_bindgen(js_name = verifyCallbackRequest, unchecked_return_type = "Promise<StatusCallback>")]
 pub fn verify_callback_request(
     #[wasm_bindgen(unchecked_param_type = "Request")] request: JsValue,
@@ -103,7 +154,7 @@ pub fn verify_callback_request(
     #[wasm_bindgen(unchecked_optional_param_type = "VerifyCallbackRequestOptions")]
     options: JsValue,
 ) -> Promise {
-    let checked = (|| -> Result<(String, Option<String>, bool), Error> {
+    let checked = (|| -> Result<_, Error> {
         if !request.is_object() {
             return Err(Error::invalid_argument(
                 "request",
@@ -116,87 +167,59 @@ pub fn verify_callback_request(
             is_non_empty,
             NON_EMPTY,
         )?;
-        let mut options = convert::options("options", &options, true)?;
-        let url = optional_text("url", options.take("url"), is_http_url, HTTP_URL)?;
-        let allow_v2 = optional_bool("allowV2", options.take("allowV2"))?.unwrap_or(false);
-        options.finish()?;
-        Ok((token, url, allow_v2))
+        let mut entries = convert::options("options", &options, true)?;
+        let url = optional_text("url", entries.take("url"), is_http_url, HTTP_URL)?;
+        let subaccounts = take_callback_options(&mut entries)?;
+        let store = Store::take_option(&mut entries, &options, || SEEN_NONCES.with(Rc::clone))?;
+        entries.finish()?;
+        Ok((token, url, subaccounts, store))
     })();
     wasm_bindgen_futures::future_to_promise(async move {
-        let (token, public_url, allow_v2) = checked.map_err(error::to_js)?;
-        let callback = read_request(&request, &token, public_url, allow_v2).await;
+        let (token, public_url, subaccounts, store) = checked.map_err(error::to_js)?;
+        let keys = CallbackKeys {
+            main: &token,
+            subaccounts: &subaccounts,
+        };
+        let callback = verify_request(&request, keys, public_url, &store).await;
         callback
             .and_then(|c| convert::to_js(&c))
             .map_err(error::to_js)
     })
 }
 
-async fn read_request(
+async fn verify_request(
     request: &JsValue,
-    token: &str,
+    keys: CallbackKeys<'_>,
     public_url: Option<String>,
-    allow_v2: bool,
-) -> Result<crate::api::callback::StatusCallback, Error> {
-    let bad = |what: &str| Error::invalid_argument("request", format!("must be a Request: {what}"));
-    let method = property(request, "method")
-        .as_string()
-        .ok_or_else(|| bad("no method"))?;
-    let url = match public_url {
-        Some(url) => url,
-        None => property(request, "url")
-            .as_string()
-            .ok_or_else(|| bad("no url"))?,
+    store: &Store,
+) -> Result<StatusCallback, Error> {
+    // A clone, so the caller can still read the body.
+    let source = match property(request, "clone").dyn_into::<Function>() {
+        Ok(clone) => clone.call0(request).map_err(|_| {
+            Error::invalid_argument("request", "must be a Request: its body was already read")
+        })?,
+        Err(_) => request.clone(),
     };
-    let headers = property(request, "headers");
-    let get: Function = property(&headers, "get")
-        .dyn_into()
-        .map_err(|_| bad("no headers"))?;
-    let header = |name: &str| -> Option<String> {
-        get.call1(&headers, &JsValue::from_str(name))
-            .ok()?
-            .as_string()
-    };
-    let body = if method.eq_ignore_ascii_case("POST") {
-        let source = match property(request, "clone").dyn_into::<Function>() {
-            Ok(clone) => clone
-                .call0(request)
-                .map_err(|_| bad("its body was already read"))?,
-            Err(_) => request.clone(),
-        };
-        let text: Function = property(&source, "text")
-            .dyn_into()
-            .map_err(|_| bad("no text()"))?;
-        let promise: Promise = text
-            .call0(&source)
-            .map_err(|_| bad("its body could not be read"))?
-            .unchecked_into();
-        JsFuture::from(promise)
-            .await
-            .ok()
-            .and_then(|t| t.as_string())
-            .ok_or_else(|| bad("its body could not be read"))?
-    } else {
-        String::new()
-    };
-    let (v3_signature, v3_nonce) = (
-        header("x-plivo-signature-v3"),
-        header("x-plivo-signature-v3-nonce"),
-    );
-    let (v2_signature, v2_nonce) = (
-        header("x-plivo-signature-v2"),
-        header("x-plivo-signature-v2-nonce"),
-    );
-    verify_received_callback(
-        &ReceivedCallback {
-            method: &method,
-            url: &url,
-            body: &body,
-            v3_signature: v3_signature.as_deref(),
-            v3_nonce: v3_nonce.as_deref(),
-            v2_signature: v2_signature.as_deref(),
-            v2_nonce: v2_nonce.as_deref(),
-        },
-        token,
-        allow_v2,
-    )
+    let received = read_request(&source).await?;
+    let body = received.body.as_deref().ok_or_else(|| {
+        Error::new(
+            ErrorCode::PayloadTooLarge,
+            "the callback's body is larger than 4 KiB",
+        )
+    })?;
+    let url = public_url.as_deref().unwrap_or(&received.url);
+    let callback =
+        ReceivedCallback::from_headers(&received.method, url, body, |name| received.header(name));
+    let verified = verify_received_callback(&callback, keys)?;
+    let now_ms = js_sys::Date::now() as u64;
+    match store
+        .act(&nonce_rules(verified.replay_keys), Action::Record, now_ms)
+        .await?
+    {
+        Decision::Allowed => Ok(verified.callback),
+        Decision::Limited { .. } => Err(Error::new(
+            ErrorCode::ReplayedCallback,
+            "this callback's nonce was already accepted: a replay, or a repeat of one handled before",
+        )),
+    }
 }

@@ -270,10 +270,7 @@ impl Client {
             // The status says the code was right even when the body is unreadable (the
             // reference's own example of this answer is not valid JSON).
             Err(e) if e.code == ErrorCode::InvalidResponse && e.status.is_some() => {
-                Ok(ValidateSessionResponse {
-                    api_id: None,
-                    message: None,
-                })
+                Ok(ValidateSessionResponse::default())
             }
             other => other,
         }

@@ -3,18 +3,21 @@
 //! `verifyProof` for the app's server. The decisions are `crate::proxy`'s; this file turns
 //! fetch `Request`s into `ProxyRequest`s and answers into `Response`s.
 
+use std::rc::Rc;
+
 use js_sys::{Array, Function, Object, Promise, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{future_to_promise, JsFuture};
 
 use crate::api::error::{Error, ErrorCode};
+use crate::api::options::Options;
 use crate::api::params::{is_non_empty, required_text, Arg, NON_EMPTY};
 use crate::js::client::Client;
 use crate::js::convert::{self, property, type_name};
 use crate::js::error;
 use crate::proxy::config::ProxyConfig;
 use crate::proxy::handler::{self, LimitStore, Proxy, ProxyRequest, ProxyResponse, MAX_BODY};
-use crate::proxy::limits::{self, Decision, Limiter, MemoryStore, Rule};
+use crate::proxy::limits::{self, Action, Decision, Limiter, MemoryStore, Rule};
 use crate::proxy::proof;
 
 /// The Durable Object every instance asks (one per deployment, so all see one count).
@@ -35,18 +38,42 @@ async fn settle(value: JsValue) -> Result<JsValue, JsValue> {
     JsFuture::from(Promise::resolve(&value)).await
 }
 
-/// Where the limits' counts live.
-enum Store {
+/// Where the limits' counts (and the callbacks' nonces) live.
+pub(crate) enum Store {
     /// This isolate's memory (the default).
-    Memory(MemoryStore),
+    Memory(Rc<MemoryStore>),
     /// A `VerifyLimiter` Durable Object, through its namespace binding.
     DurableObject(JsValue),
 }
 
+impl Store {
+    /// The `limitStore` option: a `VerifyLimiter` namespace binding, or `memory` when absent.
+    pub(crate) fn take_option(
+        entries: &mut Options,
+        options: &JsValue,
+        memory: impl FnOnce() -> Rc<MemoryStore>,
+    ) -> Result<Store, Error> {
+        if entries.take("limitStore") == Arg::Absent {
+            return Ok(Store::Memory(memory()));
+        }
+        let namespace = property(options, "limitStore");
+        if !property(&namespace, "idFromName").is_function() {
+            return Err(Error::invalid_argument(
+                "limitStore",
+                format!(
+                    "must be a Durable Object namespace binding (of VerifyLimiter), not {}",
+                    type_name(&namespace)
+                ),
+            ));
+        }
+        Ok(Store::DurableObject(namespace))
+    }
+}
+
 impl LimitStore for Store {
-    async fn apply(&self, rules: &[Rule], record: bool, now_ms: u64) -> Result<Decision, Error> {
+    async fn act(&self, rules: &[Rule], action: Action, now_ms: u64) -> Result<Decision, Error> {
         let namespace = match self {
-            Store::Memory(memory) => return memory.apply(rules, record, now_ms).await,
+            Store::Memory(memory) => return memory.act(rules, action, now_ms).await,
             Store::DurableObject(namespace) => namespace,
         };
         let unreachable = |_| Error::new(ErrorCode::LimitsUnavailable, "the limiter failed");
@@ -54,7 +81,7 @@ impl LimitStore for Store {
         let stub = call(namespace, "get", &[id]).map_err(unreachable)?;
         let init = Object::new();
         let _ = Reflect::set(&init, &"method".into(), &"POST".into());
-        let body = limits::encode_request(rules, record, now_ms);
+        let body = limits::encode_request(rules, action, now_ms);
         let _ = Reflect::set(&init, &"body".into(), &body.into());
         let answer = call(
             &stub,
@@ -87,7 +114,7 @@ struct ProxyInner {
 /// ```
 #[wasm_bindgen]
 pub struct VerifyProxy {
-    inner: std::rc::Rc<ProxyInner>,
+    inner: Rc<ProxyInner>,
 }
 
 #[wasm_bindgen]
@@ -112,8 +139,8 @@ impl VerifyProxy {
             let now_ms = js_sys::Date::now() as u64;
             let handled = inner.proxy.handle(&request, now_ms).await;
             let mut response = handled.response;
-            if let (Some(event), Some(on_status)) = (handled.event, &inner.on_status) {
-                let delivered = match convert::to_js(&event) {
+            if let (Some(accepted), Some(on_status)) = (handled.event, &inner.on_status) {
+                let delivered = match convert::to_js(&accepted.callback) {
                     Ok(event) => match on_status.call1(&JsValue::UNDEFINED, &event) {
                         Ok(result) => settle(result).await.is_ok(),
                         Err(_) => false,
@@ -121,6 +148,7 @@ impl VerifyProxy {
                     Err(_) => false,
                 };
                 if !delivered {
+                    inner.proxy.callback_failed(&accepted).await;
                     // 500 makes Plivo try again later; the handler's error stays private.
                     response = handler::error(
                         500,
@@ -150,26 +178,11 @@ impl VerifyProxy {
                 ))
             }
         };
-        let store = match entries.take("limitStore") {
-            Arg::Absent => Store::Memory(MemoryStore::default()),
-            _ => {
-                let namespace = property(options, "limitStore");
-                if !property(&namespace, "idFromName").is_function() {
-                    return Err(Error::invalid_argument(
-                        "limitStore",
-                        format!(
-                            "must be a Durable Object namespace binding (of VerifyLimiter), not {}",
-                            type_name(&namespace)
-                        ),
-                    ));
-                }
-                Store::DurableObject(namespace)
-            }
-        };
+        let store = Store::take_option(&mut entries, options, Rc::default)?;
         let config = ProxyConfig::from_options(entries)?;
         let backend = Client::new(&config.client, fetch);
         Ok(VerifyProxy {
-            inner: std::rc::Rc::new(ProxyInner {
+            inner: Rc::new(ProxyInner {
                 proxy: Proxy {
                     config,
                     backend,
@@ -182,7 +195,7 @@ impl VerifyProxy {
 }
 
 /// A fetch `Request` as the handler needs it; the body is read up to the limit only.
-async fn read_request(request: &JsValue) -> Result<ProxyRequest, Error> {
+pub(crate) async fn read_request(request: &JsValue) -> Result<ProxyRequest, Error> {
     let bad = |what: &str| Error::invalid_argument("request", format!("must be a Request: {what}"));
     let method = property(request, "method")
         .as_string()
@@ -322,7 +335,7 @@ async fn limiter_answer(storage: &JsValue, request: &JsValue) -> Result<Decision
         .ok_or_else(|| Error::new(ErrorCode::PayloadTooLarge, "message too large"))?;
     let parsed =
         js_sys::JSON::parse(&text).map_err(|_| Error::new(ErrorCode::InvalidJson, "not JSON"))?;
-    let (rules, record, now_ms) = limits::decode_request(convert::arg(&parsed))?;
+    let (rules, action, now_ms) = limits::decode_request(convert::arg(&parsed))?;
     let keys: Array = rules.iter().map(|r| JsValue::from_str(&r.key)).collect();
     let stored = settle(call(storage, "get", &[keys.into()]).map_err(failed)?)
         .await
@@ -340,7 +353,11 @@ async fn limiter_answer(storage: &JsValue, request: &JsValue) -> Result<Decision
             limiter.load(&rule.key, events);
         }
     }
-    let decision = limiter.apply(&rules, record, now_ms);
+    let decision = limiter.act(&rules, action, now_ms);
+    if action == Action::Check {
+        // A check changes nothing worth a write.
+        return Ok(decision);
+    }
     let (changed, emptied) = (Object::new(), Array::new());
     for rule in &rules {
         let events = limiter.events(&rule.key);

@@ -31,7 +31,8 @@ export type VerifyErrorCode =
   | "upstream_error"
   | "upstream_timeout"
   | "limits_unavailable"
-  | "on_status_failed";
+  | "on_status_failed"
+  | "replayed_callback";
 
 /** How a code is delivered. */
 export type Channel = "sms" | "voice";
@@ -111,6 +112,12 @@ export interface CreateSessionParams {
   appHash?: string;
   /** Digits in the code, 4–8. */
   codeLength?: number;
+  /** Plivo's `dtmf` setting for voice (a non-negative integer). */
+  dtmf?: number;
+  /** Plivo's `fraud_check` setting, e.g. `"block"`. */
+  fraudCheck?: string;
+  /** A code of your choosing (4–8 digits, as a string) instead of a generated one. */
+  otp?: string;
 }
 
 /** Answer of `createSession`. */
@@ -124,15 +131,22 @@ export interface CreateSessionResponse {
 export interface ValidateSessionResponse {
   apiId: string | null;
   message: string | null;
+  sessionUuid: string | null;
 }
 
-/** One delivery attempt. */
+/** One delivery attempt, with the settings it was sent with. */
 export interface AttemptDetail {
   channel: Channel | (string & {}) | null;
   attemptUuid: string | null;
-  /** Channel status, lower case (`"delivered"`, `"answer"`, …). */
+  /** Channel status, lower case (`"delivered"`, `"undelivered"`, `"failed"`, `"answer"`, `"early media"`, …). */
   status: string | null;
+  /** As Plivo sends it, e.g. `"2023-06-01T10:40:05.804031Z"` or `"2023-07-24T22:47:21.279363+05:30"`. */
   time: string | null;
+  brandName: string | null;
+  appHash: string | null;
+  codeLength: number | null;
+  dtmf: number | null;
+  fraudCheck: string | null;
 }
 
 /** What one attempt cost (decimal string). */
@@ -166,10 +180,14 @@ export interface Session {
   charges: Charges | null;
   createdAt: string | null;
   updatedAt: string | null;
-  alias?: string;
-  requestorIp?: string;
-  destinationCountryIso2?: string;
-  destinationNetwork?: string;
+  /** The Verify application's alias. */
+  alias: string | null;
+  /** Where the session was requested from (often `""`). */
+  requestorIp: string | null;
+  /** ISO 3166 alpha-2 (`""` when Plivo does not know the country). */
+  destinationCountryIso2: string | null;
+  /** The number's network, e.g. `"Jio"`. */
+  destinationNetwork: string | null;
 }
 
 /** Filters of `listSessions` / `sessions`. Times are UTC, `YYYY-MM-DD HH:MM[:ss[.uuuuuu]]`. */
@@ -189,6 +207,10 @@ export interface ListSessionsFilter {
   sessionTimeLte?: string;
   brandName?: string;
   appHash?: string;
+  /** ISO 3166 alpha-2 country code of the number, e.g. `"IN"`. */
+  country?: string;
+  /** The Verify application's alias. */
+  alias?: string;
 }
 
 /** Pagination of a list answer. */
@@ -243,9 +265,14 @@ export interface VerifyCallbackSignatureV2Params {
   url: string;
   /** `X-Plivo-Signature-V2-Nonce`. */
   nonce: string;
-  /** `X-Plivo-Signature-V2`. */
-  signature: string;
+  /** `X-Plivo-Signature-V2` (the session's account or subaccount token). At least one of the two. */
+  signature?: string;
+  /** `X-Plivo-Signature-Ma-V2` (the main account's token). */
+  maSignature?: string;
+  /** The main account's token. */
   authToken: string;
+  /** Tokens of subaccounts, for `signature`. */
+  subaccountTokens?: string[];
 }
 
 /** `[count, seconds]`: at most `count` events per `seconds`. */
@@ -294,9 +321,16 @@ export interface VerifyProxyOptions extends VerifyClientOptions {
   proofTtlSecs?: number;
   /** Count `X-Forwarded-For` as the client IP when `CF-Connecting-IP` is absent; default false. */
   trustForwardedFor?: boolean;
-  /** Accept callbacks signed with V2 only (it does not sign the parameters); default false. */
-  allowV2?: boolean;
-  /** Receives every verified status callback. A throw or rejection answers 500 (Plivo retries). */
+  /**
+   * Auth tokens of subaccounts whose sessions send callbacks here: their `X-Plivo-Signature-V2`
+   * is made with the subaccount's token (`X-Plivo-Signature-Ma-V2` always with `authToken`).
+   */
+  subaccountTokens?: string[];
+  /**
+   * Receives every verified status callback once (a nonce seen in the last 24 hours is
+   * acknowledged and not passed on). A throw or rejection answers 500 and takes the nonce
+   * back, so Plivo's next try is passed on.
+   */
   onStatus?: (event: StatusCallback) => void | Promise<void>;
   /** Share the limits between instances: the `VerifyLimiter` Durable Object binding. Default: this isolate's memory. */
   limitStore?: LimitStoreNamespace;
@@ -315,7 +349,13 @@ export interface VerifiedProof {
 export interface VerifyCallbackRequestOptions {
   /** The public URL Plivo called, when a proxy rewrote `request.url`. */
   url?: string;
-  /** Also accept a V2 signature (it does not sign the parameters). Default false. */
-  allowV2?: boolean;
+  /** Auth tokens of subaccounts whose sessions send callbacks here (their V2 signatures). */
+  subaccountTokens?: string[];
+  /**
+   * Where accepted nonces are remembered for 24 hours (a replay rejects with
+   * `replayed_callback`): the `VerifyLimiter` Durable Object binding, shared by every
+   * instance. Default: this isolate's memory.
+   */
+  limitStore?: LimitStoreNamespace;
 }
 "#;

@@ -1,6 +1,7 @@
 //! The proxy's settings, validated: Plivo credentials, the server-side session settings,
 //! routes, CORS, the guards' limits and the proof.
 
+use crate::api::callback::take_callback_options;
 use crate::api::error::Error;
 use crate::api::options::{ClientConfig, Options};
 use crate::api::params::*;
@@ -87,8 +88,8 @@ pub struct ProxyConfig {
     pub proof_ttl_secs: u64,
     /// Use `X-Forwarded-For` when `CF-Connecting-IP` is absent.
     pub trust_forwarded_for: bool,
-    /// Accept V2-only signed callbacks.
-    pub allow_v2: bool,
+    /// Tokens of subaccounts whose sessions' callbacks arrive here (their V2 signatures).
+    pub subaccount_tokens: Vec<String>,
 }
 
 fn is_base_path(text: &str) -> bool {
@@ -278,7 +279,7 @@ impl ProxyConfig {
                 .unwrap_or(600);
         let trust_forwarded_for =
             optional_bool("trustForwardedFor", options.take("trustForwardedFor"))?.unwrap_or(false);
-        let allow_v2 = optional_bool("allowV2", options.take("allowV2"))?.unwrap_or(false);
+        let subaccount_tokens = take_callback_options(&mut options)?;
         let client = ClientConfig::from_options(options)?;
         Ok(ProxyConfig {
             client,
@@ -294,7 +295,7 @@ impl ProxyConfig {
             proof_secret,
             proof_ttl_secs,
             trust_forwarded_for,
-            allow_v2,
+            subaccount_tokens,
         })
     }
 

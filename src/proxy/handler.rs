@@ -3,7 +3,9 @@
 //! The JS layer turns a fetch `Request` into a [`ProxyRequest`] and the [`Handled`] back
 //! into a `Response`; time comes in as `now_ms`.
 
-use crate::api::callback::{verify_received_callback, ReceivedCallback, StatusCallback};
+use crate::api::callback::{
+    verify_received_callback, CallbackKeys, ReceivedCallback, StatusCallback, REPLAY_WINDOW_MS,
+};
 use crate::api::error::{Error, ErrorCode};
 use crate::api::json::Json;
 use crate::api::model::Session;
@@ -11,7 +13,7 @@ use crate::api::options::{CreateSessionParams, Options};
 use crate::api::params::{is_e164, is_otp, is_uuid, required_text, Arg, E164, OTP, UUID};
 
 use super::config::ProxyConfig;
-use super::limits::{Decision, Rule};
+use super::limits::{Action, Decision, Rule};
 use super::proof::{self, Proof};
 use super::route::{check_origin, origin_of, path_of, route, Origin, Route};
 
@@ -34,8 +36,8 @@ pub trait Backend {
 /// Where the limits' counts live (one isolate's memory, or a Durable Object).
 #[allow(async_fn_in_trait)]
 pub trait LimitStore {
-    /// Checks `rules`; when all allow and `record`, counts the event under each.
-    async fn apply(&self, rules: &[Rule], record: bool, now_ms: u64) -> Result<Decision, Error>;
+    /// Carries out `action` on `rules` at `now_ms` (see [`Limiter::act`](super::limits::Limiter::act)).
+    async fn act(&self, rules: &[Rule], action: Action, now_ms: u64) -> Result<Decision, Error>;
 }
 
 /// A request as the handler needs it.
@@ -54,7 +56,8 @@ pub struct ProxyRequest {
 }
 
 impl ProxyRequest {
-    fn header(&self, name: &str) -> Option<&str> {
+    /// The value of header `name` (lower case).
+    pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
             .find(|(k, _)| k == name)
@@ -78,8 +81,18 @@ pub struct ProxyResponse {
 pub struct Handled {
     /// What to answer.
     pub response: ProxyResponse,
-    /// A verified callback.
-    pub event: Option<StatusCallback>,
+    /// A verified callback seen for the first time.
+    pub event: Option<AcceptedCallback>,
+}
+
+/// A verified callback whose nonces were just recorded as seen.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AcceptedCallback {
+    /// Its fields, for `onStatus`.
+    pub callback: StatusCallback,
+    /// The nonces' rules, recorded at `at_ms`: [`Proxy::callback_failed`] takes them back.
+    nonces: Vec<Rule>,
+    at_ms: u64,
 }
 
 fn json(status: u16, body: Json) -> ProxyResponse {
@@ -166,7 +179,7 @@ impl<B: Backend, S: LimitStore> Proxy<B, S> {
             path_of(&request.url),
         );
         if route == Route::Callback {
-            return self.callback(request);
+            return self.callback(request, now_ms).await;
         }
         let origin = check_origin(
             request.header("origin"),
@@ -249,7 +262,12 @@ impl<B: Backend, S: LimitStore> Proxy<B, S> {
         record: bool,
         now_ms: u64,
     ) -> Result<Decision, ProxyResponse> {
-        self.store.apply(rules, record, now_ms).await.map_err(|_| {
+        let action = if record {
+            Action::Record
+        } else {
+            Action::Check
+        };
+        self.store.act(rules, action, now_ms).await.map_err(|_| {
             error(
                 503,
                 ErrorCode::LimitsUnavailable,
@@ -517,45 +535,90 @@ impl<B: Backend, S: LimitStore> Proxy<B, S> {
         }
     }
 
-    fn callback(&self, request: &ProxyRequest) -> Handled {
+    /// Plivo's status callback: verified (V2, Ma-V2 or V3), and passed on once per nonce.
+    async fn callback(&self, request: &ProxyRequest, now_ms: u64) -> Handled {
+        let refused = |status, code, message| Handled {
+            response: error(status, code, message),
+            event: None,
+        };
+        let Some(body) = request.body.as_deref() else {
+            return refused(
+                413,
+                ErrorCode::PayloadTooLarge,
+                "the body is larger than 4 KiB",
+            );
+        };
         let public = self.config.callback_url();
         let url = match (&public, request.url.split_once('?')) {
             (Some(public), Some((_, query))) => format!("{public}?{query}"),
             (Some(public), None) => public.clone(),
             (None, _) => request.url.clone(),
         };
-        let received = ReceivedCallback {
-            method: &request.method,
-            url: &url,
-            body: request.body.as_deref().unwrap_or_default(),
-            v3_signature: request.header("x-plivo-signature-v3"),
-            v3_nonce: request.header("x-plivo-signature-v3-nonce"),
-            v2_signature: request.header("x-plivo-signature-v2"),
-            v2_nonce: request.header("x-plivo-signature-v2-nonce"),
+        let received = ReceivedCallback::from_headers(&request.method, &url, body, |name| {
+            request.header(name)
+        });
+        let keys = CallbackKeys {
+            main: &self.config.client.auth_token,
+            subaccounts: &self.config.subaccount_tokens,
         };
-        let checked = match request.body {
-            None => Err(Error::new(ErrorCode::InvalidSignature, "body too large")),
-            Some(_) => verify_received_callback(
-                &received,
-                &self.config.client.auth_token,
-                self.config.allow_v2,
-            ),
+        let Ok(verified) = verify_received_callback(&received, keys) else {
+            return refused(
+                403,
+                ErrorCode::InvalidSignature,
+                "the callback's signature does not verify",
+            );
         };
-        match checked {
-            Ok(event) => Handled {
-                response: json(200, Json::Object(vec![("received", Json::Bool(true))])),
-                event: Some(event),
+        let nonces = nonce_rules(verified.replay_keys);
+        let received = |duplicate: bool| {
+            let mut fields = vec![("received", Json::Bool(true))];
+            if duplicate {
+                fields.push(("duplicate", Json::Bool(true)));
+            }
+            json(200, Json::Object(fields))
+        };
+        match self.limit(&nonces, true, now_ms).await {
+            // Seen before: a replay, or Plivo trying again after an answer it did not get.
+            // Either way it was handled once, so it is acknowledged and not passed on.
+            Ok(Decision::Limited { .. }) => Handled {
+                response: received(true),
+                event: None,
             },
-            Err(_) => Handled {
-                response: error(
-                    403,
-                    ErrorCode::InvalidSignature,
-                    "the callback's signature does not verify",
-                ),
+            Ok(Decision::Allowed) => Handled {
+                response: received(false),
+                event: Some(AcceptedCallback {
+                    callback: verified.callback,
+                    nonces,
+                    at_ms: now_ms,
+                }),
+            },
+            Err(response) => Handled {
+                response,
                 event: None,
             },
         }
     }
+
+    /// Takes back a callback's nonces when `onStatus` failed, so that Plivo's next try
+    /// (which the 500 answer asks for) is passed on even if it carries the same nonce.
+    pub async fn callback_failed(&self, accepted: &AcceptedCallback) {
+        // If the store fails too, the nonce stays spent: a lost callback, never a doubled one.
+        let _ = self
+            .store
+            .act(&accepted.nonces, Action::Undo, accepted.at_ms)
+            .await;
+    }
+}
+
+/// The rules that accept each of a callback's nonces once in [`REPLAY_WINDOW_MS`].
+pub fn nonce_rules(replay_keys: Vec<String>) -> Vec<Rule> {
+    replay_keys
+        .into_iter()
+        .map(|key| Rule {
+            key,
+            limit: 1,
+            window_ms: REPLAY_WINDOW_MS,
+        })
+        .collect()
 }
 
 /// The JSON object body of `/start` and `/check`, or the answer refusing it.

@@ -30,6 +30,28 @@ pub enum Decision {
     },
 }
 
+/// What a store is asked to do with a set of rules.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// Decide only.
+    Check,
+    /// Decide, and when all allow, count the event under each rule.
+    Record,
+    /// Take back the event counted at `now` under each rule (what was recorded for a
+    /// request that then failed on our side).
+    Undo,
+}
+
+impl Action {
+    fn as_str(self) -> &'static str {
+        match self {
+            Action::Check => "check",
+            Action::Record => "record",
+            Action::Undo => "undo",
+        }
+    }
+}
+
 /// The event log of every key. All-or-nothing over a set of rules, so a request refused by
 /// one limit uses up no other.
 #[derive(Debug, Default, Clone)]
@@ -75,6 +97,32 @@ impl Limiter {
         Decision::Allowed
     }
 
+    /// Takes back one event counted at `at_ms` under each rule's key.
+    pub fn undo(&mut self, rules: &[Rule], at_ms: u64) {
+        for rule in rules {
+            if let Some(events) = self.events.get_mut(&rule.key) {
+                if let Some(i) = events.iter().rposition(|&t| t == at_ms) {
+                    events.remove(i);
+                }
+                if events.is_empty() {
+                    self.events.remove(&rule.key);
+                }
+            }
+        }
+    }
+
+    /// Carries out `action` (an undo always answers [`Decision::Allowed`]).
+    pub fn act(&mut self, rules: &[Rule], action: Action, now_ms: u64) -> Decision {
+        match action {
+            Action::Check => self.apply(rules, false, now_ms),
+            Action::Record => self.apply(rules, true, now_ms),
+            Action::Undo => {
+                self.undo(rules, now_ms);
+                Decision::Allowed
+            }
+        }
+    }
+
     /// The events of `key` (for stores that persist them).
     pub fn events(&self, key: &str) -> Vec<u64> {
         self.events
@@ -101,19 +149,19 @@ pub struct MemoryStore {
 }
 
 impl super::handler::LimitStore for MemoryStore {
-    async fn apply(
+    async fn act(
         &self,
         rules: &[Rule],
-        record: bool,
+        action: Action,
         now_ms: u64,
     ) -> Result<Decision, crate::api::error::Error> {
-        Ok(self.limiter.borrow_mut().apply(rules, record, now_ms))
+        Ok(self.limiter.borrow_mut().act(rules, action, now_ms))
     }
 }
 
 /// The question a worker asks the Durable Object limiter, as JSON:
-/// `{"record":true,"now":1700000000000,"rules":[{"key":"…","limit":3,"windowMs":600000}]}`.
-pub fn encode_request(rules: &[Rule], record: bool, now_ms: u64) -> String {
+/// `{"action":"record","now":1700000000000,"rules":[{"key":"…","limit":3,"windowMs":600000}]}`.
+pub fn encode_request(rules: &[Rule], action: Action, now_ms: u64) -> String {
     let rules = rules
         .iter()
         .map(|r| {
@@ -125,7 +173,7 @@ pub fn encode_request(rules: &[Rule], record: bool, now_ms: u64) -> String {
         })
         .collect();
     Json::Object(vec![
-        ("record", Json::Bool(record)),
+        ("action", Json::str(action.as_str())),
         ("now", Json::Int(now_ms)),
         ("rules", Json::Array(rules)),
     ])
@@ -151,12 +199,16 @@ fn whole(arg: Option<Arg>) -> Option<u64> {
 }
 
 /// Reads what [`encode_request`] wrote (parsed by the JS engine).
-pub fn decode_request(message: Arg) -> Result<(Vec<Rule>, bool, u64), Error> {
+pub fn decode_request(message: Arg) -> Result<(Vec<Rule>, Action, u64), Error> {
     let Arg::Map(entries) = message else {
         return Err(malformed());
     };
-    let Some(Arg::Bool(record)) = field(&entries, "record") else {
-        return Err(malformed());
+    let action = match field(&entries, "action") {
+        Some(Arg::Text(name)) => [Action::Check, Action::Record, Action::Undo]
+            .into_iter()
+            .find(|a| a.as_str() == name)
+            .ok_or_else(malformed)?,
+        _ => return Err(malformed()),
     };
     let now = whole(field(&entries, "now")).ok_or_else(malformed)?;
     let Some(Arg::List(items)) = field(&entries, "rules") else {
@@ -186,7 +238,7 @@ pub fn decode_request(message: Arg) -> Result<(Vec<Rule>, bool, u64), Error> {
     if rules.is_empty() || rules.len() > 8 {
         return Err(malformed());
     }
-    Ok((rules, record, now))
+    Ok((rules, action, now))
 }
 
 /// The limiter's answer: `{"allowed":true}` or `{"allowed":false,"retryAfterSecs":30}`.
@@ -302,11 +354,13 @@ mod tests {
             rule("send:+14155550100", 3, 600),
             rule("ip:203.0.113.7", 10, 3600),
         ];
-        let message = encode_request(&rules, true, 1_700_000_000_123);
-        assert_eq!(
-            decode_request(parsed(&message)).unwrap(),
-            (rules, true, 1_700_000_000_123)
-        );
+        for action in [Action::Check, Action::Record, Action::Undo] {
+            let message = encode_request(&rules, action, 1_700_000_000_123);
+            assert_eq!(
+                decode_request(parsed(&message)).unwrap(),
+                (rules.clone(), action, 1_700_000_000_123)
+            );
+        }
         for decision in [
             Decision::Allowed,
             Decision::Limited {
@@ -320,15 +374,32 @@ mod tests {
         }
         for bad in [
             "[]",
-            r#"{"record":true,"now":1,"rules":[]}"#,
-            r#"{"record":"yes","now":1,"rules":[{"key":"k","limit":1,"windowMs":1}]}"#,
-            r#"{"record":true,"now":-1,"rules":[{"key":"k","limit":1,"windowMs":1}]}"#,
-            r#"{"record":true,"now":1,"rules":[{"key":"","limit":1,"windowMs":1}]}"#,
-            r#"{"record":true,"now":1,"rules":[{"key":"k","limit":1.5,"windowMs":1}]}"#,
+            r#"{"action":"record","now":1,"rules":[]}"#,
+            r#"{"record":true,"now":1,"rules":[{"key":"k","limit":1,"windowMs":1}]}"#,
+            r#"{"action":"forget","now":1,"rules":[{"key":"k","limit":1,"windowMs":1}]}"#,
+            r#"{"action":"record","now":-1,"rules":[{"key":"k","limit":1,"windowMs":1}]}"#,
+            r#"{"action":"record","now":1,"rules":[{"key":"","limit":1,"windowMs":1}]}"#,
+            r#"{"action":"record","now":1,"rules":[{"key":"k","limit":1.5,"windowMs":1}]}"#,
         ] {
             assert!(decode_request(parsed(bad)).is_err(), "{bad}");
         }
         assert!(decode_decision(parsed(r#"{"allowed":false}"#)).is_err());
+    }
+
+    #[test]
+    fn undo_takes_back_only_the_event_recorded_at_that_time() {
+        let mut l = Limiter::default();
+        let r = [rule("k", 1, 60), rule("j", 5, 60)];
+        assert_eq!(l.act(&r, Action::Record, 100), Decision::Allowed);
+        assert!(matches!(
+            l.act(&r, Action::Record, 200),
+            Decision::Limited { .. }
+        ));
+        l.act(&r, Action::Undo, 150);
+        assert_eq!(l.events("k"), [100], "no event at 150: nothing taken back");
+        l.act(&r, Action::Undo, 100);
+        assert!(l.events("k").is_empty() && l.events("j").is_empty());
+        assert_eq!(l.act(&r, Action::Record, 300), Decision::Allowed);
     }
 
     #[test]

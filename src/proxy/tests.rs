@@ -11,10 +11,10 @@ use crate::api::error::{Error, ErrorCode};
 use crate::api::model::Session;
 use crate::api::options::{BodyValue, CreateSessionParams, Options};
 use crate::api::params::Arg;
-use crate::api::signature::{sign_v3, CallbackMethod};
+use crate::api::signature::{sign_v2, sign_v3, CallbackMethod};
 
 use super::config::ProxyConfig;
-use super::handler::{Backend, Handled, Proxy, ProxyRequest, ProxyResponse};
+use super::handler::{AcceptedCallback, Backend, Handled, Proxy, ProxyRequest, ProxyResponse};
 use super::limits::MemoryStore;
 use super::proof;
 
@@ -199,7 +199,7 @@ struct Answer {
     status: u16,
     body: serde_json::Value,
     raw: ProxyResponse,
-    event: Option<crate::api::callback::StatusCallback>,
+    event: Option<AcceptedCallback>,
 }
 
 impl Answer {
@@ -732,7 +732,7 @@ fn signed_callbacks_reach_on_status_and_others_get_403() {
         TOKEN,
     ));
     assert_eq!(a.status, 200);
-    let event = a.event.expect("handed to onStatus");
+    let event = a.event.expect("handed to onStatus").callback;
     assert_eq!(event.channel_status.as_deref(), Some("delivered"));
     assert_eq!(event.session_uuid, "d8f1b187-ddcb-438a-a298-eb17fb2b31f5");
 
@@ -748,6 +748,201 @@ fn signed_callbacks_reach_on_status_and_others_get_403() {
     let mut unsigned = signed_callback("https://verify.example.com/verify/callback", TOKEN);
     unsigned.headers.retain(|(k, _)| !k.starts_with("x-plivo"));
     assert_eq!(h.send(unsigned).status, 403);
+}
+
+const SUB_TOKEN: &str = "subaccount-auth-token-for-tests";
+const PUBLIC_CALLBACK: &str = "https://verify.example.com/verify/callback";
+
+/// A status callback exactly as Plivo's Verify docs describe it: a form POST with
+/// `X-Plivo-Signature-V2` (made with `v2_token`), `X-Plivo-Signature-Ma-V2` (made with
+/// `ma_token`) and `X-Plivo-Signature-V2-Nonce`.
+fn plivo_callback(v2_token: &str, ma_token: &str, nonce: &str) -> ProxyRequest {
+    let body = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(crate::api::signature::VECTOR_PARAMS)
+        .finish();
+    ProxyRequest {
+        method: "POST".into(),
+        url: "http://internal:8787/verify/callback".into(),
+        headers: vec![
+            (
+                "content-type".into(),
+                "application/x-www-form-urlencoded".into(),
+            ),
+            (
+                "x-plivo-signature-v2".into(),
+                sign_v2(v2_token, PUBLIC_CALLBACK, nonce),
+            ),
+            (
+                "x-plivo-signature-ma-v2".into(),
+                sign_v2(ma_token, PUBLIC_CALLBACK, nonce),
+            ),
+            ("x-plivo-signature-v2-nonce".into(), nonce.into()),
+        ],
+        body: Some(body),
+        json: None,
+    }
+}
+
+#[test]
+fn a_callback_as_plivo_signs_it_reaches_on_status_once() {
+    let h = harness();
+    let first = h.send(plivo_callback(TOKEN, TOKEN, "05429567804466091622"));
+    assert_eq!(first.status, 200, "{}", first.body);
+    let event = first.event.expect("handed to onStatus").callback;
+    assert_eq!(event.session_uuid, "d8f1b187-ddcb-438a-a298-eb17fb2b31f5");
+    // The same request again: acknowledged (Plivo stops trying), not passed on.
+    let again = h.send(plivo_callback(TOKEN, TOKEN, "05429567804466091622"));
+    assert_eq!(again.status, 200);
+    assert_eq!(again.body["duplicate"], true);
+    assert!(again.event.is_none());
+    // A captured signature with other parameters: V2 does not sign them, the nonce does.
+    let mut altered = plivo_callback(TOKEN, TOKEN, "05429567804466091622");
+    altered.body = altered.body.map(|b| b.replace("delivered", "failed"));
+    assert!(h.send(altered).event.is_none());
+    // A day later the nonce is forgotten (Plivo never reuses one that old).
+    h.advance(86_400);
+    assert!(h
+        .send(plivo_callback(TOKEN, TOKEN, "05429567804466091622"))
+        .event
+        .is_some());
+}
+
+#[test]
+fn a_subaccount_session_verifies_by_its_v2_or_the_main_ma_v2() {
+    let main_only = harness();
+    let with_sub = harness_with(vec![(
+        "subaccountTokens",
+        Arg::List(vec![Arg::Text(SUB_TOKEN.into())]),
+    )]);
+    // V2 with the subaccount's token, Ma-V2 with the main token: either proxy accepts it.
+    for h in [&main_only, &with_sub] {
+        assert!(h
+            .send(plivo_callback(SUB_TOKEN, TOKEN, "1"))
+            .event
+            .is_some());
+    }
+    // With a broken Ma-V2, only the proxy that knows the subaccount's token accepts it.
+    let a = main_only.send(plivo_callback(SUB_TOKEN, "wrong", "2"));
+    assert_eq!((a.status, a.code()), (403, "invalid_signature"));
+    assert!(with_sub
+        .send(plivo_callback(SUB_TOKEN, "wrong", "2"))
+        .event
+        .is_some());
+    // Ma-V2 is the main account's: a subaccount token does not make one.
+    let a = with_sub.send(plivo_callback("wrong", SUB_TOKEN, "3"));
+    assert_eq!(a.status, 403);
+    assert!(a.event.is_none());
+}
+
+#[test]
+fn a_failed_on_status_takes_the_nonce_back() {
+    let h = harness();
+    let accepted = h.send(plivo_callback(TOKEN, TOKEN, "77")).event.unwrap();
+    block_on(h.proxy.callback_failed(&accepted));
+    let retried = h.send(plivo_callback(TOKEN, TOKEN, "77"));
+    assert!(retried.event.is_some(), "Plivo's next try is passed on");
+    assert!(h.send(plivo_callback(TOKEN, TOKEN, "77")).event.is_none());
+}
+
+#[test]
+fn every_verified_nonce_is_spent() {
+    let h = harness();
+    // V3 and V2 on one request; replaying either header set alone is refused.
+    let mut both = signed_callback(PUBLIC_CALLBACK, TOKEN);
+    both.headers.extend(
+        plivo_callback(TOKEN, TOKEN, "88")
+            .headers
+            .into_iter()
+            .skip(1),
+    );
+    assert!(h.send(both.clone()).event.is_some());
+    let mut v2_alone = both.clone();
+    v2_alone
+        .headers
+        .retain(|(k, _)| !k.starts_with("x-plivo-signature-v3"));
+    let mut v3_alone = both;
+    v3_alone.headers.retain(|(k, _)| !k.contains("v2"));
+    for replay in [v2_alone, v3_alone] {
+        let a = h.send(replay);
+        assert_eq!((a.status, a.body["duplicate"].as_bool()), (200, Some(true)));
+        assert!(a.event.is_none());
+    }
+}
+
+#[test]
+fn hostile_callbacks_are_refused_with_nothing_passed_on() {
+    let h = harness();
+    let with_header = |name: &str, value: String| {
+        let mut r = plivo_callback(TOKEN, TOKEN, "99");
+        r.headers.retain(|(k, _)| k != name);
+        r.headers.push((name.into(), value));
+        r
+    };
+    let good = sign_v2(TOKEN, PUBLIC_CALLBACK, "99");
+    // A header of 10,000 signatures refuses the request, whatever the other one says.
+    let many = format!("{}{good}", "AAAA,".repeat(10_000));
+    let long_nonce = "1".repeat(10 * 1024);
+    let mut cases = vec![
+        with_header("x-plivo-signature-v2", many.clone()),
+        with_header("x-plivo-signature-ma-v2", many),
+        with_header("x-plivo-signature-ma-v2", "%%%not base64%%%".into()),
+        plivo_callback(TOKEN, TOKEN, &long_nonce),
+        plivo_callback(TOKEN, TOKEN, "12 34"),
+    ];
+    cases[2]
+        .headers
+        .retain(|(k, _)| k != "x-plivo-signature-v2");
+    let mut too_large = plivo_callback(TOKEN, TOKEN, "100");
+    too_large.body = None;
+    for (i, request) in cases.into_iter().enumerate() {
+        let a = h.send(request);
+        assert!(a.event.is_none(), "case {i}");
+        assert_eq!(a.status, 403, "case {i}: {}", a.body);
+    }
+    let a = h.send(too_large);
+    assert_eq!((a.status, a.code()), (413, "payload_too_large"));
+    assert!(a.event.is_none());
+    // Nothing was spent: the genuine callback still goes through.
+    assert!(h.send(plivo_callback(TOKEN, TOKEN, "99")).event.is_some());
+}
+
+#[test]
+fn allow_v2_is_refused_with_what_replaced_it() {
+    let options = vec![
+        (
+            "authId".to_owned(),
+            Arg::Text("MAXXXXXXXXXXXXXXXXXX".into()),
+        ),
+        ("authToken".to_owned(), Arg::Text(TOKEN.into())),
+        ("proofSecret".to_owned(), Arg::Text(SECRET.into())),
+        ("allowV2".to_owned(), Arg::Bool(true)),
+    ];
+    let e = ProxyConfig::from_options(Options::new(options))
+        .err()
+        .unwrap();
+    assert_eq!(e.argument.as_deref(), Some("allowV2"));
+    assert!(e.message.contains("always accepted"), "{}", e.message);
+    for bad in [
+        Arg::Text(SUB_TOKEN.into()),
+        Arg::List(vec![Arg::Number(1.0)]),
+        Arg::List(vec![Arg::Text("has space".into())]),
+        Arg::List(vec![Arg::Text("t".into()); 101]),
+    ] {
+        let options = vec![
+            (
+                "authId".to_owned(),
+                Arg::Text("MAXXXXXXXXXXXXXXXXXX".into()),
+            ),
+            ("authToken".to_owned(), Arg::Text(TOKEN.into())),
+            ("proofSecret".to_owned(), Arg::Text(SECRET.into())),
+            ("subaccountTokens".to_owned(), bad),
+        ];
+        let e = ProxyConfig::from_options(Options::new(options))
+            .err()
+            .unwrap();
+        assert_eq!(e.argument.as_deref(), Some("subaccountTokens"));
+        assert!(!e.message.contains("has space") && !e.message.contains(SUB_TOKEN));
+    }
 }
 
 #[test]

@@ -98,6 +98,9 @@ add("createSession", "locale", [...NOT_STRINGS, "", "e", "en US", "en/US"], (v) 
 add("createSession", "brandName", [...NOT_STRINGS, "", "   ", "x".repeat(65)], (v) => createWith("brandName", v));
 add("createSession", "appHash", [...NOT_STRINGS, "", " ", "y".repeat(65)], (v) => createWith("appHash", v));
 add("createSession", "codeLength", [...NOT_INTEGERS, 3, 9, 6.5, -6, 0], (v) => createWith("codeLength", v));
+add("createSession", "dtmf", [...NOT_INTEGERS, -1, 1.5, 2 ** 53], (v) => createWith("dtmf", v));
+add("createSession", "fraudCheck", [...NOT_STRINGS, "", " ", "z".repeat(65)], (v) => createWith("fraudCheck", v));
+add("createSession", "otp", [...NOT_STRINGS, 123456, "", "123", "123456789", "12a4", " 1234", "１２３４"], (v) => createWith("otp", v));
 add("createSession", "recipent", ["+14155550100"], (v) => createWith("recipent", v));
 add("createSession", "code_length", [6], (v) => createWith("code_length", v));
 
@@ -137,6 +140,8 @@ const filterCases = [
   ["sessionTimeLte", BAD_TIMES],
   ["brandName", [...NOT_STRINGS, "", " "]],
   ["appHash", [...NOT_STRINGS, ""]],
+  ["country", [...NOT_STRINGS, "", "us", "USA", "U", "1"]],
+  ["alias", [...NOT_STRINGS, "", " "]],
   ["sessionTimeGT", ["2021-03-21 11:47"]],
   ["session_time__gt", ["2021-03-21 11:47"]],
 ];
@@ -174,6 +179,9 @@ add("verifyCallbackSignatureV2", "params", [undefined, ...NOT_OBJECTS], (v) => a
 for (const key of ["url", "nonce", "signature", "authToken"]) {
   add("verifyCallbackSignatureV2", key, [undefined, ...NOT_STRINGS, ""], (v) => v2With(key, v));
 }
+add("verifyCallbackSignatureV2", "maSignature", [...NOT_STRINGS, ""], (v) => v2With("maSignature", v));
+add("verifyCallbackSignatureV2", "subaccountTokens", [null, "tok", 1, {}, [1], [""], ["has space"]], (v) => v2With("subaccountTokens", v));
+add("verifyCallbackSignatureV2", "allowV2", [true], (v) => v2With("allowV2", v));
 add("verifyCallbackSignatureV2", "url", ["/cb", "ftp://x/cb"], (v) => v2With("url", v));
 add("verifyCallbackSignatureV2", "method", ["POST"], (v) => v2With("method", v));
 
@@ -188,7 +196,11 @@ add("verifyCallbackRequest", "request", [undefined, null, 42, "https://example.c
 add("verifyCallbackRequest", "authToken", [undefined, ...NOT_STRINGS, "", "   "], (v) => api.verifyCallbackRequest(callbackRequest(), v));
 add("verifyCallbackRequest", "options", NOT_OBJECTS, (v) => api.verifyCallbackRequest(callbackRequest(), "token", v));
 add("verifyCallbackRequest", "url", [...NOT_STRINGS, "", "/cb", "ftp://x/cb"], (v) => api.verifyCallbackRequest(callbackRequest(), "token", { url: v }));
-add("verifyCallbackRequest", "allowV2", [null, "yes", "true", 1, 0, {}, []], (v) => api.verifyCallbackRequest(callbackRequest(), "token", { allowV2: v }));
+add("verifyCallbackRequest", "allowV2", [true, false, null, "yes", 1, {}], (v) => api.verifyCallbackRequest(callbackRequest(), "token", { allowV2: v }));
+add("verifyCallbackRequest", "subaccountTokens", [null, "tok", 1, {}, [1], [""], ["has space"], [null], Array(101).fill("t")], (v) =>
+  api.verifyCallbackRequest(callbackRequest(), "token", { subaccountTokens: v }),
+);
+add("verifyCallbackRequest", "limitStore", [null, 1, "x", {}, { idFromName: 1 }], (v) => api.verifyCallbackRequest(callbackRequest(), "token", { limitStore: v }));
 add("verifyCallbackRequest", "allowv2", [true], (v) => api.verifyCallbackRequest(callbackRequest(), "token", { allowv2: v }));
 
 // --- parseStatusCallback(params) -------------------------------------------------------------

@@ -4,6 +4,7 @@
 import assert from "node:assert/strict";
 import { createServer } from "node:http";
 import { createServer as createNetServer } from "node:net";
+import { createHmac } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -486,8 +487,13 @@ describe("status callbacks", () => {
   let server;
   const received = [];
   let port;
+  // A sandbox of its own that signs with every scheme (V2 and Ma-V2, as Plivo signs Verify
+  // callbacks, and V3), so each check below meets real headers.
+  let signing;
 
   before(async () => {
+    signing = await startSandbox({ seed: 8, args: ["--sign", "all"] });
+    secrets.push(signing.authToken);
     server = createServer((req, res) => {
       let body = "";
       req.setEncoding("utf8");
@@ -500,12 +506,16 @@ describe("status callbacks", () => {
     await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
     port = server.address().port;
   });
-  after(() => new Promise((resolve) => server.close(resolve)));
+  after(async () => {
+    await new Promise((resolve) => server.close(resolve));
+    await signing?.stop();
+  });
 
   /** Creates a session with a callback URL and waits for its first callback. */
   async function firstCallback(method, recipient) {
     const url = `http://127.0.0.1:${port}/cb/${method.toLowerCase()}?tenant=acme`;
-    const { sessionUuid } = await client().createSession({ recipient, url, method });
+    const verify = new api.VerifyClient(signing.options());
+    const { sessionUuid } = await verify.createSession({ recipient, url, method });
     const callback = await poll(() => received.find((r) => r.method === method && (r.body + r.path).includes(sessionUuid)), {
       tries: 200,
       what: `a ${method} callback from the sandbox`,
@@ -521,9 +531,17 @@ describe("status callbacks", () => {
       body: c.method === "POST" ? body : undefined,
     });
 
-  test("a POST callback: verifyCallbackRequest, verifyCallbackSignature(V2), parseStatusCallback", async () => {
+  /** V2 headers for `url` and a fresh nonce, computed here (node:crypto), not by the sandbox. */
+  function signV2(url, token, maToken = token) {
+    const nonce = String(Date.now()) + String(Math.random()).slice(2, 8);
+    const base = url.split("?")[0];
+    const mac = (key) => createHmac("sha256", key).update(base + nonce).digest("base64");
+    return { "x-plivo-signature-v2": mac(token), "x-plivo-signature-ma-v2": mac(maToken), "x-plivo-signature-v2-nonce": nonce };
+  }
+
+  test("a POST callback: verifyCallbackRequest once per nonce, verifyCallbackSignature(V2), parseStatusCallback", async () => {
     const { sessionUuid, callback, url } = await firstCallback("POST", "+14155550300");
-    const token = sandbox.authToken;
+    const token = signing.authToken;
     const request = asRequest(callback, url);
     const fields = await api.verifyCallbackRequest(request, token);
     assert.equal(fields.sessionUuid, sessionUuid);
@@ -539,46 +557,91 @@ describe("status callbacks", () => {
     assert.deepEqual(api.parseStatusCallback(callback.body), fields);
     assert.deepEqual(api.parseStatusCallback(Object.fromEntries(new URLSearchParams(callback.body))), fields);
 
+    // The same callback again, or with either header set alone: its nonces are spent.
     const h = callback.headers;
+    const v2Only = Object.fromEntries(Object.entries(h).filter(([k]) => !k.startsWith("x-plivo-signature-v3")));
+    const v3Only = Object.fromEntries(Object.entries(h).filter(([k]) => !k.includes("v2")));
+    for (const headers of [h, v2Only, v3Only]) {
+      await failure(() => api.verifyCallbackRequest(asRequest(callback, url, headers), token), { code: "replayed_callback" });
+    }
+    // A captured V2 signature with other parameters: refused by its nonce, not by V2.
+    const tampered = callback.body.replace(/SessionStatus=[^&]*/, "SessionStatus=verified");
+    assert.notEqual(tampered, callback.body);
+    await failure(() => api.verifyCallbackRequest(asRequest(callback, url, v2Only, tampered), token), { code: "replayed_callback" });
+
     const v3 = { method: "POST", url, params: callback.body, nonce: h["x-plivo-signature-v3-nonce"], signature: h["x-plivo-signature-v3"], authToken: token };
     assert.equal(api.verifyCallbackSignature(v3), true);
     assert.equal(api.verifyCallbackSignature({ ...v3, params: new URLSearchParams(callback.body) }), true);
-    const tampered = callback.body.replace(/SessionStatus=[^&]*/, "SessionStatus=verified");
-    assert.notEqual(tampered, callback.body);
     assert.equal(api.verifyCallbackSignature({ ...v3, params: tampered }), false);
     assert.equal(api.verifyCallbackSignature({ ...v3, authToken: `${token}x` }), false);
     assert.equal(api.verifyCallbackSignature({ ...v3, url: url.replace("tenant=acme", "tenant=evil") }), false);
     const v2 = { url, nonce: h["x-plivo-signature-v2-nonce"], signature: h["x-plivo-signature-v2"], authToken: token };
     assert.equal(api.verifyCallbackSignatureV2(v2), true);
+    assert.equal(api.verifyCallbackSignatureV2({ url, nonce: v2.nonce, maSignature: h["x-plivo-signature-ma-v2"], authToken: token }), true);
     assert.equal(api.verifyCallbackSignatureV2({ ...v2, nonce: `${v2.nonce}1` }), false);
+    assert.equal(api.verifyCallbackSignatureV2({ ...v2, authToken: `${token}x` }), false);
+    const sub = signV2(url, "subaccount-token", "not-the-main-token");
+    const subParams = { url, nonce: sub["x-plivo-signature-v2-nonce"], signature: sub["x-plivo-signature-v2"], authToken: token };
+    assert.equal(api.verifyCallbackSignatureV2(subParams), false);
+    assert.equal(api.verifyCallbackSignatureV2({ ...subParams, subaccountTokens: ["subaccount-token"] }), true);
 
-    // Tampered body, wrong token, no signature: invalid_signature.
-    await failure(() => api.verifyCallbackRequest(asRequest(callback, url, h, tampered), token), { code: "invalid_signature" });
-    await failure(() => api.verifyCallbackRequest(asRequest(callback, url), `${token}x`), { code: "invalid_signature" });
-    const v2Only = Object.fromEntries(Object.entries(h).filter(([k]) => !k.startsWith("x-plivo-signature-v3")));
-    await failure(() => api.verifyCallbackRequest(asRequest(callback, url, v2Only), token), { code: "invalid_signature" });
-    const viaV2 = await api.verifyCallbackRequest(asRequest(callback, url, v2Only), token, { allowV2: true });
-    assert.equal(viaV2.sessionUuid, sessionUuid);
+    // Signed afresh (V2 and Ma-V2 as Plivo's docs describe, a new nonce): accepted once.
+    const fresh = { "content-type": "application/x-www-form-urlencoded", ...signV2(url, token) };
+    assert.equal((await api.verifyCallbackRequest(asRequest(callback, url, fresh), token)).sessionUuid, sessionUuid);
+    await failure(() => api.verifyCallbackRequest(asRequest(callback, url, fresh), token), { code: "replayed_callback" });
+    // A subaccount's session: V2 with its token, a broken Ma-V2.
+    const bySub = { "content-type": "application/x-www-form-urlencoded", ...signV2(url, "subaccount-token", "wrong") };
+    await failure(() => api.verifyCallbackRequest(asRequest(callback, url, bySub), token), { code: "invalid_signature" });
+    const viaSub = await api.verifyCallbackRequest(asRequest(callback, url, bySub), token, { subaccountTokens: ["subaccount-token"] });
+    assert.equal(viaSub.sessionUuid, sessionUuid);
+
+    // Wrong token, no signature: invalid_signature, and nothing spent.
+    const again = { "content-type": "application/x-www-form-urlencoded", ...signV2(url, token) };
+    await failure(() => api.verifyCallbackRequest(asRequest(callback, url, again), `${token}x`), { code: "invalid_signature" });
+    await failure(() => api.verifyCallbackRequest(asRequest(callback, url, { "content-type": "application/x-www-form-urlencoded" }), token), {
+      code: "invalid_signature",
+    });
     // A proxy rewrote the URL: pass the public one.
-    const proxied = asRequest(callback, `http://internal.example:8080/hooks?x=1`);
+    const proxied = asRequest(callback, `http://internal.example:8080/hooks?x=1`, again);
     await failure(() => api.verifyCallbackRequest(proxied, token), { code: "invalid_signature" });
-    assert.equal((await api.verifyCallbackRequest(proxied, token, { url })).sessionUuid, sessionUuid);
+    assert.equal((await api.verifyCallbackRequest(asRequest(callback, `http://internal.example:8080/hooks?x=1`, again), token, { url })).sessionUuid, sessionUuid);
+    // allowV2 is gone: V2 is always accepted.
+    await failure(() => api.verifyCallbackRequest(asRequest(callback, url), token, { allowV2: true }), { code: "invalid_argument", argument: "allowV2" });
+  });
+
+  test("hostile callbacks: oversized bodies and headers, malformed nonces", async () => {
+    const token = signing.authToken;
+    const url = "https://example.com/cb";
+    const post = (headers, body = "SessionUUID=d8f1b187-ddcb-438a-a298-eb17fb2b31f5") =>
+      new Request(url, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded", ...headers }, body });
+    const good = signV2(url, token);
+    await failure(() => api.verifyCallbackRequest(post(good, "x=".padEnd(5000, "y")), token), { code: "payload_too_large" });
+    const many = `${"AAAA,".repeat(10_000)}${good["x-plivo-signature-v2"]}`;
+    await failure(() => api.verifyCallbackRequest(post({ ...good, "x-plivo-signature-v2": many }), token), { code: "invalid_signature" });
+    const longNonce = "1".repeat(10 * 1024);
+    const mac = createHmac("sha256", token).update(url + longNonce).digest("base64");
+    await failure(() => api.verifyCallbackRequest(post({ "x-plivo-signature-ma-v2": mac, "x-plivo-signature-v2-nonce": longNonce }), token), {
+      code: "invalid_signature",
+    });
+    // Nothing was spent, and the module still works.
+    assert.equal((await api.verifyCallbackRequest(post(good), token)).sessionUuid, "d8f1b187-ddcb-438a-a298-eb17fb2b31f5");
   });
 
   test("a GET callback: the parameters are in the query", async () => {
     const { sessionUuid, callback, url } = await firstCallback("GET", "+14155550301");
     assert.equal(callback.body, "");
-    const fields = await api.verifyCallbackRequest(asRequest(callback, url), sandbox.authToken);
-    assert.equal(fields.sessionUuid, sessionUuid);
+    const h = callback.headers;
     const query = new URL(url).searchParams;
     query.delete("tenant");
-    const h = callback.headers;
     assert.equal(
-      api.verifyCallbackSignature({ method: "GET", url, params: query, nonce: h["x-plivo-signature-v3-nonce"], signature: h["x-plivo-signature-v3"], authToken: sandbox.authToken }),
+      api.verifyCallbackSignature({ method: "GET", url, params: query, nonce: h["x-plivo-signature-v3-nonce"], signature: h["x-plivo-signature-v3"], authToken: signing.authToken }),
       true,
     );
     const forged = url.replace(/SessionStatus=[^&]*/, "SessionStatus=verified");
-    await failure(() => api.verifyCallbackRequest(asRequest(callback, forged), sandbox.authToken), { code: "invalid_signature" });
+    const v3Only = Object.fromEntries(Object.entries(h).filter(([k]) => !k.includes("v2")));
+    await failure(() => api.verifyCallbackRequest(asRequest(callback, forged, v3Only), signing.authToken), { code: "invalid_signature" });
+    const fields = await api.verifyCallbackRequest(asRequest(callback, url), signing.authToken);
+    assert.equal(fields.sessionUuid, sessionUuid);
   });
 });
 

@@ -105,7 +105,9 @@ test("in workerd: status callbacks from the sandbox verified with verifyCallback
   assert.equal(first.fields.sessionUuid, result.sessionUuid);
   assert.equal(first.fields.channel, "sms");
   assert.equal(first.fields.attemptSequence, 1);
-  assert.equal(first.signatureOk, true);
-  assert.equal(first.forged.code, "invalid_signature");
+  assert.equal(first.signatureOk, true, "V2 and Ma-V2 verify");
+  assert.equal(first.hasV3, false, "the sandbox signs as Plivo's Verify docs say: no V3");
+  assert.equal(first.forged.code, "replayed_callback", "a captured signature with other parameters");
   assert.equal(first.forged.isVerifyError, true);
+  assert.equal(first.replayed.code, "replayed_callback", "the same callback again");
 });

@@ -9,6 +9,7 @@
 // POST /__sandbox/clock). No check depends on how long anything took: Retry-After values are
 // checked against the configured windows only.
 import assert from "node:assert/strict";
+import { createHmac } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -239,8 +240,9 @@ export const scenarios = {
     },
   },
 
-  // Status callbacks: the sandbox calls the worker back (PUBLIC_URL is its URL); signed ones
-  // reach onStatus (its log line) and get 200, anything else 403 and no onStatus.
+  // Status callbacks: the sandbox calls the worker back (PUBLIC_URL is its URL), signed as
+  // Plivo signs Verify callbacks; each signed one reaches onStatus (its log line) once, a
+  // replay gets 200 "duplicate", anything else 403 (413 when too large) and no onStatus.
   callbacks: {
     options: { publicUrl: true },
     minOtps: 1,
@@ -277,33 +279,60 @@ export const scenarios = {
         "onStatus's log line does not show the whole number",
       );
 
-      // Replaying what the sandbox sent, exactly and altered.
+      // What the sandbox sent is signed as Plivo signs Verify callbacks: V2, Ma-V2, a nonce.
       const [signed] = delivered(await records());
       const headers = { "content-type": "application/x-www-form-urlencoded", ...signed.sent.headers };
+      assert.ok(headers["X-Plivo-Signature-Ma-V2"] && !headers["X-Plivo-Signature-V3"], JSON.stringify(Object.keys(headers)));
       const post = (init) => h.request(init.path ?? "/verify/callback", { method: "POST", ...init });
       const before = statusLines().length;
-      const replay = await post({ headers, body: signed.sent.body });
-      assert.equal(replay.status, 200, `a signed callback: ${replay.text}`);
+      // Its nonce is spent: the same request again, or with other parameters, is
+      // acknowledged (Plivo stops trying) and not passed on.
+      const altered = signed.sent.body.replace(/Recipient=[0-9]+/, "Recipient=19999999999");
+      for (const [what, body] of [["exact replay", signed.sent.body], ["captured signature, other parameters", altered]]) {
+        const res = await post({ headers, body });
+        assert.equal(res.status, 200, `${what}: ${res.text}`);
+        assert.equal(res.json.duplicate, true, what);
+      }
+      assert.equal(statusLines().length, before, "a replay never reaches onStatus");
+      // Signed afresh here (node:crypto, a new nonce): passed on once.
+      const nonce = `${Date.now()}`.padStart(20, "0");
+      const mac = (key) => createHmac("sha256", key).update(callbackUrl + nonce).digest("base64");
+      const fresh = {
+        "content-type": headers["content-type"],
+        "X-Plivo-Signature-V2": mac(h.authToken),
+        "X-Plivo-Signature-Ma-V2": mac(h.authToken),
+        "X-Plivo-Signature-V2-Nonce": nonce,
+      };
+      const accepted = await post({ headers: fresh, body: signed.sent.body });
+      assert.equal(accepted.status, 200, `a freshly signed callback: ${accepted.text}`);
+      assert.equal(accepted.json.duplicate, undefined);
       assert.equal(statusLines().length, before + 1, "onStatus was called");
+      assert.equal((await post({ headers: fresh, body: signed.sent.body })).json.duplicate, true);
 
-      const without = (...names) =>
-        Object.fromEntries(Object.entries(headers).filter(([k]) => !names.includes(k.toLowerCase())));
+      const without = (...names) => Object.fromEntries(Object.entries(fresh).filter(([k]) => !names.includes(k)));
+      const other = `${Date.now() + 1}`.padStart(20, "0");
       const bad = {
-        "altered body": post({ headers, body: signed.sent.body.replace(/Recipient=[0-9]+/, "Recipient=19999999999") }),
         "no signature": post({ headers: { "content-type": headers["content-type"] }, body: signed.sent.body }),
-        "only the V2 signature (allowV2 is off)": post({
-          headers: without("x-plivo-signature-v3", "x-plivo-signature-v3-nonce"),
+        "no nonce": post({ headers: without("X-Plivo-Signature-V2-Nonce"), body: signed.sent.body }),
+        "another nonce": post({ headers: { ...fresh, "X-Plivo-Signature-V2-Nonce": other }, body: signed.sent.body }),
+        "another token": post({
+          headers: { ...fresh, "X-Plivo-Signature-V2": mac("not-the-token"), "X-Plivo-Signature-Ma-V2": mac("not-the-token") },
           body: signed.sent.body,
         }),
-        "another nonce": post({
-          headers: { ...headers, "X-Plivo-Signature-V3-Nonce": "12345678901234567890" },
+        "a nonce of 10 kB": post({ headers: { ...fresh, "X-Plivo-Signature-V2-Nonce": "1".repeat(10 * 1024) }, body: signed.sent.body }),
+        "10,000 signatures in one header": post({
+          headers: { ...fresh, "X-Plivo-Signature-V2": `${"AAAA,".repeat(10_000)}${fresh["X-Plivo-Signature-V2"]}` },
           body: signed.sent.body,
         }),
-        "signed for another URL (query added)": post({ path: "/verify/callback?x=1", headers, body: signed.sent.body }),
-        "over 4 KiB": post({ headers, body: `${signed.sent.body}&Pad=${"x".repeat(5000)}` }),
+        "a malformed signature": post({
+          headers: { ...without("X-Plivo-Signature-V2"), "X-Plivo-Signature-Ma-V2": "%%%not base64%%%" },
+          body: signed.sent.body,
+        }),
         "GET, unsigned": h.request(`/verify/callback?SessionUUID=${uuid}&SessionStatus=verified`),
       };
       for (const [what, pending] of Object.entries(bad)) isError(await pending, 403, "invalid_signature", what);
+      const large = await post({ headers: { ...fresh, "X-Plivo-Signature-V2-Nonce": other }, body: `${signed.sent.body}&Pad=${"x".repeat(5000)}` });
+      isError(large, 413, "payload_too_large", "over 4 KiB");
       assert.equal(statusLines().length, before + 1, "no refused callback reached onStatus");
       return { callbacks: (await records()).length, statusLines: statusLines().length };
     },

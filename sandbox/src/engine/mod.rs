@@ -18,7 +18,9 @@ use serde::Serialize;
 pub use clock::Clock;
 use list::ListQuery;
 pub use random::Random;
-use session::{Attempt, Callback, Channel, Session, SessionView, Status};
+use session::{
+    Attempt, AttemptSettings, Callback, Channel, Delivery, Session, SessionView, Status, TimeFormat,
+};
 
 use crate::error::ApiError;
 use crate::faults::{FaultSpec, Faults};
@@ -40,6 +42,8 @@ pub struct Settings {
     pub list_rate_limit: u32,
     /// Faults in force at start (and after a reset).
     pub faults: FaultSpec,
+    /// How answers write times.
+    pub times: TimeFormat,
 }
 
 /// A validated create request.
@@ -54,12 +58,12 @@ pub struct CreateParams {
     pub callback: Option<Callback>,
     /// Message language.
     pub locale: String,
-    /// Brand in the message.
-    pub brand_name: Option<String>,
-    /// Android SMS Retriever hash.
-    pub app_hash: Option<String>,
-    /// Digits in the code.
+    /// Brand, hash, `dtmf` and `fraud_check` of this attempt.
+    pub settings: AttemptSettings,
+    /// Digits in a generated code.
     pub code_length: usize,
+    /// The caller's own code (the SDKs' `otp`), used instead of a generated one.
+    pub otp: Option<String>,
 }
 
 /// A status callback to deliver.
@@ -67,6 +71,8 @@ pub struct CreateParams {
 pub struct CallbackJob {
     /// The session it is about.
     pub session_uuid: String,
+    /// The (sub)account that made the session: its token signs `X-Plivo-Signature-V2`.
+    pub account: String,
     /// Where and how.
     pub url: String,
     /// GET or POST.
@@ -214,6 +220,7 @@ impl Engine {
         if let Some(callback) = &session.callback {
             self.callbacks.push(CallbackJob {
                 session_uuid: session.uuid.clone(),
+                account: session.account.clone(),
                 url: callback.url.clone(),
                 method: callback.method,
                 params: session.callback_params(a, stage, at),
@@ -273,12 +280,15 @@ impl Engine {
                 if params.callback.is_some() {
                     self.sessions[idx].callback = params.callback;
                 }
-                self.send_attempt(idx, params.channel, now);
+                self.send_attempt(idx, params.channel, params.settings, now);
                 return self.sessions[idx].uuid.clone();
             }
         }
         let uuid = self.random.uuid();
-        let otp = self.random.digits(params.code_length);
+        let otp = match params.otp {
+            Some(otp) => otp,
+            None => self.random.digits(params.code_length),
+        };
         let idx = self.sessions.len();
         self.sessions.push(Session {
             uuid: uuid.clone(),
@@ -286,8 +296,8 @@ impl Engine {
             account: account.to_owned(),
             recipient: params.recipient,
             locale: params.locale,
-            brand_name: params.brand_name,
-            app_hash: params.app_hash,
+            brand_name: params.settings.brand_name.clone(),
+            app_hash: params.settings.app_hash.clone(),
             otp,
             callback: params.callback,
             attempts: Vec::new(),
@@ -301,29 +311,45 @@ impl Engine {
         self.by_uuid.insert(uuid.clone(), idx);
         self.open.insert(key, idx);
         self.live.push(idx);
-        self.send_attempt(idx, params.channel, now);
+        self.send_attempt(idx, params.channel, params.settings, now);
         uuid
     }
 
     /// Makes one delivery attempt: outbox message, console line, first channel status.
-    fn send_attempt(&mut self, idx: usize, channel: Channel, now: DateTime<Utc>) {
+    fn send_attempt(
+        &mut self,
+        idx: usize,
+        channel: Channel,
+        settings: AttemptSettings,
+        now: DateTime<Utc>,
+    ) {
         let attempt_uuid = self.random.uuid();
         let session = &mut self.sessions[idx];
-        let fails = session.recipient.ends_with("0000");
+        let delivery = Delivery::for_recipient(&session.recipient);
+        let brand = settings
+            .brand_name
+            .clone()
+            .or_else(|| session.brand_name.clone())
+            .unwrap_or_else(|| DEFAULT_BRAND.to_owned());
+        let app_hash = settings.app_hash.clone();
         session.attempts.push(Attempt {
             uuid: attempt_uuid.clone(),
             channel,
             started_at: now,
-            fails,
+            delivery,
+            settings,
             announced: 0,
-            charge: prices::attempt_charge(&session.recipient, &channel, !fails),
+            charge: prices::attempt_charge(
+                &session.recipient,
+                &channel,
+                delivery == Delivery::Delivered,
+            ),
         });
         session.updated_at = now;
-        let brand = session.brand_name.as_deref().unwrap_or(DEFAULT_BRAND);
         let text = match channel {
             Channel::Sms => {
                 let mut text = format!("Your {brand} verification code is {}", session.otp);
-                if let Some(hash) = &session.app_hash {
+                if let Some(hash) = &app_hash {
                     text.push('\n');
                     text.push_str(hash);
                 }
@@ -356,7 +382,7 @@ impl Engine {
     pub fn get(&mut self, account: &str, uuid: &str) -> Result<SessionView<'_>, ApiError> {
         let idx = self.find(account, uuid)?;
         let now = self.clock.now();
-        Ok(self.sessions[idx].view(now))
+        Ok(self.sessions[idx].view(now, &self.settings.times))
     }
 
     /// Checks a code.
@@ -430,7 +456,7 @@ impl Engine {
             .into_iter()
             .skip(offset)
             .take(limit)
-            .map(|s| s.view(now))
+            .map(|s| s.view(now, &self.settings.times))
             .collect();
         let next =
             (offset.saturating_add(limit) < total).then(|| query.page_url(account, offset + limit));

@@ -105,7 +105,45 @@ const VOICE_ANSWERED: [Stage; 3] = [
     stage(2_000, "in-progress", ""),
     stage(10_000, "completed", ""),
 ];
+const SMS_FAILED: [Stage; 2] = [stage(0, "queued", ""), stage(1_000, "failed", "30003")];
 const VOICE_UNANSWERED: [Stage; 2] = [stage(0, "ringing", ""), stage(30_000, "no-answer", "480")];
+
+/// How a delivery ends, by the recipient's last digits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Delivery {
+    /// Everything else.
+    Delivered,
+    /// Numbers ending in `0000`: sms `undelivered`, voice unanswered.
+    Undelivered,
+    /// Numbers ending in `9999`: sms `failed` at once, voice unanswered.
+    Failed,
+}
+
+impl Delivery {
+    /// The outcome for a recipient (digits).
+    pub fn for_recipient(recipient: &str) -> Delivery {
+        if recipient.ends_with("0000") {
+            Delivery::Undelivered
+        } else if recipient.ends_with("9999") {
+            Delivery::Failed
+        } else {
+            Delivery::Delivered
+        }
+    }
+}
+
+/// What one create request asked of its attempt, shown in `attempt_details`.
+#[derive(Debug, Clone, Default)]
+pub struct AttemptSettings {
+    /// Brand in the message.
+    pub brand_name: Option<String>,
+    /// Android SMS Retriever hash.
+    pub app_hash: Option<String>,
+    /// The `dtmf` setting.
+    pub dtmf: Option<u64>,
+    /// The `fraud_check` setting.
+    pub fraud_check: Option<String>,
+}
 
 /// One delivery of the code.
 #[derive(Debug)]
@@ -116,8 +154,10 @@ pub struct Attempt {
     pub channel: Channel,
     /// When it was made.
     pub started_at: DateTime<Utc>,
-    /// Whether this delivery fails (recipients ending in `0000`).
-    pub fails: bool,
+    /// How the delivery ends.
+    pub delivery: Delivery,
+    /// What the request asked for.
+    pub settings: AttemptSettings,
     /// How many of its stages have been announced by callbacks.
     pub announced: usize,
     /// What it cost.
@@ -127,17 +167,30 @@ pub struct Attempt {
 impl Attempt {
     /// The channel status progression of this attempt.
     pub fn stages(&self) -> &'static [Stage] {
-        match (self.channel, self.fails) {
-            (Channel::Sms, false) => &SMS_DELIVERED,
-            (Channel::Sms, true) => &SMS_UNDELIVERED,
-            (Channel::Voice, false) => &VOICE_ANSWERED,
-            (Channel::Voice, true) => &VOICE_UNANSWERED,
+        match (self.channel, self.delivery) {
+            (Channel::Sms, Delivery::Delivered) => &SMS_DELIVERED,
+            (Channel::Sms, Delivery::Undelivered) => &SMS_UNDELIVERED,
+            (Channel::Sms, Delivery::Failed) => &SMS_FAILED,
+            (Channel::Voice, Delivery::Delivered) => &VOICE_ANSWERED,
+            (Channel::Voice, _) => &VOICE_UNANSWERED,
         }
     }
 
     /// When stage `index` is reached.
     pub fn stage_time(&self, index: usize) -> DateTime<Utc> {
         self.started_at + TimeDelta::milliseconds(self.stages()[index].after_ms)
+    }
+
+    /// The status `attempt_details` shows at `at`. Voice attempts read as in Plivo's
+    /// reference example, upper case: `ANSWER` once answered, `EARLY MEDIA` when the call
+    /// ended unanswered (charged nothing); sms shows its channel status.
+    pub fn detail_status(&self, at: DateTime<Utc>) -> &'static str {
+        let status = self.stage_at(at).status;
+        match (self.channel, status) {
+            (Channel::Voice, "in-progress" | "completed") => "ANSWER",
+            (Channel::Voice, "no-answer") => "EARLY MEDIA",
+            _ => status,
+        }
     }
 
     /// The stage in force at `at` (the first one before it has started).
@@ -162,9 +215,9 @@ pub struct Session {
     pub recipient: String,
     /// Language of the messages.
     pub locale: String,
-    /// Brand shown in the message, when given.
+    /// Brand of the create that made it (what the `brand_name` filter matches).
     pub brand_name: Option<String>,
-    /// Android SMS Retriever hash appended to SMS, when given.
+    /// Hash of the create that made it (what the `app_hash` filter matches).
     pub app_hash: Option<String>,
     /// The code. Never logged except on the sandbox console when sent.
     pub otp: String,
@@ -212,8 +265,14 @@ impl Session {
         self.attempts.last().map_or(Channel::Sms, |a| a.channel)
     }
 
-    /// The session as the API shows it at `now`.
-    pub fn view(&self, now: DateTime<Utc>) -> SessionView<'_> {
+    /// The session as the API shows it at `now`, times written with `clock`'s offset.
+    pub fn view(&self, now: DateTime<Utc>, times: &TimeFormat) -> SessionView<'_> {
+        // Plivo charges for a successful validation (the SDKs' fixtures: `0.05`, counted
+        // in `total_charge`).
+        let validation = match self.status() {
+            Status::Verified => prices::validation_charge(&self.recipient),
+            _ => 0,
+        };
         let attempt_charges: Vec<_> = self
             .attempts
             .iter()
@@ -237,20 +296,32 @@ impl Session {
                 .map(|a| AttemptView {
                     channel: a.channel.as_str(),
                     attempt_uuid: &a.uuid,
-                    status: a.stage_at(now).status,
-                    time: rfc3339(a.started_at),
+                    status: a.detail_status(now),
+                    time: times.format(a.started_at),
+                    brand_name: a.settings.brand_name.as_deref(),
+                    app_hash: a.settings.app_hash.as_deref(),
+                    code_length: self.otp.len(),
+                    dtmf: a.settings.dtmf,
+                    fraud_check: a.settings.fraud_check.as_deref(),
                 })
                 .collect(),
             charges: ChargesView {
-                total_charge: prices::trimmed(self.attempts.iter().map(|a| a.charge).sum()),
-                validation_charge: "0.0000",
+                total_charge: prices::trimmed(
+                    self.attempts
+                        .iter()
+                        .map(|a| a.charge)
+                        .sum::<prices::Money>()
+                        + validation,
+                ),
+                validation_charge: prices::four_decimals(validation),
                 attempt_charges,
             },
-            created_at: rfc3339(self.created_at),
-            updated_at: rfc3339(self.updated_at),
-            brand_name: self.brand_name.as_deref(),
-            app_hash: self.app_hash.as_deref(),
-            destination_country_iso2: prices::country_iso2(&self.recipient),
+            created_at: times.format(self.created_at),
+            updated_at: times.format(self.updated_at),
+            alias: None,
+            requestor_ip: "",
+            destination_country_iso2: prices::country_iso2(&self.recipient).unwrap_or(""),
+            destination_network: prices::network(&self.recipient),
         }
     }
 
@@ -291,6 +362,28 @@ pub fn rfc3339(at: DateTime<Utc>) -> String {
     at.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
 }
 
+/// How the API writes times: UTC with microseconds and `Z` (the reference's examples), or
+/// in a fixed offset with the fraction trimmed, as the SDKs' fixtures show
+/// (`2023-07-24T22:47:21.279363+05:30`).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TimeFormat {
+    /// `None`: UTC with `Z`.
+    pub offset: Option<chrono::FixedOffset>,
+}
+
+impl TimeFormat {
+    /// `at` in this format.
+    pub fn format(&self, at: DateTime<Utc>) -> String {
+        match self.offset {
+            None => rfc3339(at),
+            Some(offset) => at
+                .with_timezone(&offset)
+                .format("%Y-%m-%dT%H:%M:%S%.f%:z")
+                .to_string(),
+        }
+    }
+}
+
 /// The Session object of the API.
 #[derive(Serialize)]
 pub struct SessionView<'a> {
@@ -305,12 +398,13 @@ pub struct SessionView<'a> {
     charges: ChargesView<'a>,
     created_at: String,
     updated_at: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    brand_name: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    app_hash: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    destination_country_iso2: Option<&'static str>,
+    /// The application's alias: sandbox applications have none.
+    alias: Option<&'static str>,
+    /// Plivo's fixtures show `""`.
+    requestor_ip: &'static str,
+    /// `""` when the price table does not know the country, as Plivo answers.
+    destination_country_iso2: &'static str,
+    destination_network: Option<&'static str>,
 }
 
 #[derive(Serialize)]
@@ -319,12 +413,17 @@ struct AttemptView<'a> {
     attempt_uuid: &'a str,
     status: &'static str,
     time: String,
+    brand_name: Option<&'a str>,
+    app_hash: Option<&'a str>,
+    code_length: usize,
+    dtmf: Option<u64>,
+    fraud_check: Option<&'a str>,
 }
 
 #[derive(Serialize)]
 struct ChargesView<'a> {
     total_charge: String,
-    validation_charge: &'static str,
+    validation_charge: String,
     attempt_charges: Vec<AttemptChargeView<'a>>,
 }
 

@@ -13,7 +13,7 @@ use super::auth::Caller;
 use super::body::{json_object, optional_str, required_str};
 use super::{error_response, reply, App};
 use crate::engine::list::ListQuery;
-use crate::engine::session::{Callback, Channel};
+use crate::engine::session::{AttemptSettings, Callback, Channel};
 use crate::engine::CreateParams;
 use crate::error::ApiError;
 
@@ -34,10 +34,14 @@ pub async fn create(
     app.run(|engine| {
         let session_uuid = engine.create(&account, params);
         let api_id = engine.api_id();
-        reply(
+        // 202, as the SDKs' mocks of this route answer (the reference lists 202 "Resource
+        // changed" among the statuses it sends).
+        let mut response = reply(
             api_id,
             serde_json::json!({ "message": "Session initiated", "session_uuid": session_uuid }),
-        )
+        );
+        *response.status_mut() = axum::http::StatusCode::ACCEPTED;
+        response
     })
 }
 
@@ -104,7 +108,9 @@ pub async fn validate(
     })
 }
 
-/// Validates a create body. Unknown keys are ignored (the SDKs send a few).
+/// Validates a create body as Plivo takes what its SDKs send: any optional key may be
+/// `null` (Ruby sends them all), `code_length: 0` means "not set" (.NET sends it on every
+/// create), and `otp` may be a number (Node's own tests send one). Unknown keys are ignored.
 fn create_params(body: &Map<String, Value>) -> Result<CreateParams, ApiError> {
     let recipient = required_str(body, "recipient")?;
     let recipient = normalize_recipient(recipient).ok_or_else(|| {
@@ -163,11 +169,37 @@ fn create_params(body: &Map<String, Value>) -> Result<CreateParams, ApiError> {
     };
     let code_length = match body.get("code_length") {
         None | Some(Value::Null) => 6,
+        Some(value) if value.as_u64() == Some(0) => 6,
         Some(value) => value
             .as_u64()
             .filter(|n| (4..=8).contains(n))
             .and_then(|n| usize::try_from(n).ok())
             .ok_or_else(|| ApiError::bad_request("code_length must be an integer from 4 to 8"))?,
+    };
+    let otp = match body.get("otp") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(text)) => Some(text.clone()),
+        Some(Value::Number(n)) if n.is_u64() => Some(n.to_string()),
+        Some(_) => {
+            return Err(ApiError::bad_request(
+                "otp must be a string of 4 to 8 digits",
+            ))
+        }
+    };
+    if let Some(otp) = &otp {
+        if !(4..=8).contains(&otp.len()) || !otp.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(ApiError::bad_request(
+                "otp must be a string of 4 to 8 digits",
+            ));
+        }
+    }
+    let dtmf = match body.get("dtmf") {
+        None | Some(Value::Null) => None,
+        Some(value) => Some(
+            value
+                .as_u64()
+                .ok_or_else(|| ApiError::bad_request("dtmf must be a non-negative integer"))?,
+        ),
     };
     Ok(CreateParams {
         recipient,
@@ -175,9 +207,14 @@ fn create_params(body: &Map<String, Value>) -> Result<CreateParams, ApiError> {
         channel,
         callback,
         locale: locale.to_owned(),
-        brand_name: short_text("brand_name")?,
-        app_hash: short_text("app_hash")?,
+        settings: AttemptSettings {
+            brand_name: short_text("brand_name")?,
+            app_hash: short_text("app_hash")?,
+            dtmf,
+            fraud_check: short_text("fraud_check")?,
+        },
         code_length,
+        otp,
     })
 }
 
@@ -315,7 +352,44 @@ mod tests {
         .unwrap();
         assert_eq!(ok.channel, Channel::Voice);
         assert_eq!(ok.code_length, 4);
+        assert_eq!(ok.settings.dtmf, Some(1));
         assert_eq!(ok.callback.unwrap().method, CallbackMethod::Get);
+    }
+
+    #[test]
+    fn what_the_real_sdks_send_is_accepted() {
+        // .NET: code_length 0 on every create.
+        let dotnet = create_params(&body(serde_json::json!({
+            "recipient": "+14155550100", "code_length": 0
+        })))
+        .unwrap();
+        assert_eq!(dotnet.code_length, 6);
+        // Ruby: every optional key, null.
+        let ruby = create_params(&body(serde_json::json!({
+            "recipient": "+14155550100", "app_uuid": null, "channel": null, "url": null,
+            "method": null, "locale": null, "brand_name": null, "app_hash": null,
+            "code_length": null, "dtmf": null, "fraud_check": null, "otp": null
+        })))
+        .unwrap();
+        assert_eq!((ruby.channel, ruby.otp), (Channel::Sms, None));
+        // Node's tests: otp as a number.
+        let node = create_params(&body(serde_json::json!({
+            "recipient": "+14155550100", "otp": 123456, "fraud_check": "block"
+        })))
+        .unwrap();
+        assert_eq!(node.otp.as_deref(), Some("123456"));
+        assert_eq!(node.settings.fraud_check.as_deref(), Some("block"));
+        for bad in [
+            serde_json::json!({"recipient": "+14155550100", "otp": "12"}),
+            serde_json::json!({"recipient": "+14155550100", "otp": "12ab56"}),
+            serde_json::json!({"recipient": "+14155550100", "otp": -1234}),
+            serde_json::json!({"recipient": "+14155550100", "otp": true}),
+            serde_json::json!({"recipient": "+14155550100", "dtmf": -1}),
+            serde_json::json!({"recipient": "+14155550100", "dtmf": "1"}),
+            serde_json::json!({"recipient": "+14155550100", "fraud_check": 1}),
+        ] {
+            assert!(create_params(&body(bad.clone())).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -343,10 +343,10 @@ impl Sandbox {
         .await
     }
 
-    /// Creates a session (asserting the documented 200 shape) and returns its uuid.
+    /// Creates a session (asserting the 202 and the documented shape) and returns its uuid.
     pub async fn create_ok(&self, body: Value) -> String {
         let resp = self.create(body.clone()).await;
-        let json = resp.ok_json(200);
+        let json = resp.ok_json(202);
         assert_eq!(
             json["message"], "Session initiated",
             "create {body}: {json}"

@@ -9,7 +9,7 @@ import {
   VerifyError,
   parseStatusCallback,
   verifyCallbackRequest,
-  verifyCallbackSignature,
+  verifyCallbackSignatureV2,
 } from "plivo-verify-wasm";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -135,19 +135,20 @@ async function receiveCallback(request, env) {
     headers: request.headers,
     body: request.method === "POST" ? (await request.clone().text()).replace(/Recipient=[^&]*/, "Recipient=19999999999") : undefined,
   });
-  const body = request.method === "POST" ? await request.clone().text() : "";
   try {
     const fields = await verifyCallbackRequest(request, env.PLIVO_AUTH_TOKEN);
+    // The sandbox signs as Plivo signs Verify callbacks (V2 and Ma-V2): the parameters are
+    // not signed, the nonce is, and it was just spent.
     const forged = await outcome(() => verifyCallbackRequest(tampered, env.PLIVO_AUTH_TOKEN));
-    const signatureOk = verifyCallbackSignature({
-      method: request.method,
+    const replayed = await outcome(() => verifyCallbackRequest(request, env.PLIVO_AUTH_TOKEN));
+    const signatureOk = verifyCallbackSignatureV2({
       url: request.url,
-      params: body,
-      nonce: request.headers.get("x-plivo-signature-v3-nonce") ?? "",
-      signature: request.headers.get("x-plivo-signature-v3") ?? "",
+      nonce: request.headers.get("x-plivo-signature-v2-nonce") ?? "",
+      signature: request.headers.get("x-plivo-signature-v2") ?? undefined,
+      maSignature: request.headers.get("x-plivo-signature-ma-v2") ?? undefined,
       authToken: env.PLIVO_AUTH_TOKEN,
     });
-    callbacks.push({ fields, forged, signatureOk });
+    callbacks.push({ fields, forged, replayed, signatureOk, hasV3: request.headers.has("x-plivo-signature-v3") });
     return new Response(null, { status: 204 });
   } catch (e) {
     callbacks.push({ rejected: e instanceof VerifyError ? e.code : String(e), url: request.url });

@@ -70,6 +70,9 @@ export async function flow(env: Env): Promise<void> {
     brandName: "Acme",
     appHash: "FA+9qCX9VSu",
     codeLength: 6,
+    dtmf: 1,
+    fraudCheck: "block",
+    otp: "123456",
   };
   const created: CreateSessionResponse = await client.createSession(params);
   const uuid: string = notAny(created.sessionUuid);
@@ -80,6 +83,7 @@ export async function flow(env: Env): Promise<void> {
   const validated: ValidateSessionResponse = await client.validateSession(uuid, "123456");
   const validatedMessage: string | null = notAny(validated.message);
   const validatedApiId: string | null = notAny(validated.apiId);
+  const validatedUuid: string | null = notAny(validated.sessionUuid);
 
   const session: Session = await client.getSession(uuid);
   notAny(session);
@@ -99,6 +103,13 @@ export async function flow(env: Env): Promise<void> {
     const a: string | null = notAny(attempt.attemptUuid);
     const s: string | null = notAny(attempt.status);
     const t: string | null = notAny(attempt.time);
+    const settings: [string | null, string | null, number | null, number | null, string | null] = [
+      notAny(attempt.brandName),
+      notAny(attempt.appHash),
+      notAny(attempt.codeLength),
+      notAny(attempt.dtmf),
+      notAny(attempt.fraudCheck),
+    ];
   }
   const charges: Charges | null = notAny(session.charges);
   if (charges) {
@@ -112,7 +123,7 @@ export async function flow(env: Env): Promise<void> {
   }
   const createdAt: string | null = notAny(session.createdAt);
   const updatedAt: string | null = notAny(session.updatedAt);
-  const optional: [string | undefined, string | undefined, string | undefined, string | undefined, string | undefined] = [
+  const extras: [string | null, string | null, string | null, string | null, string | undefined] = [
     notAny(session.alias),
     notAny(session.requestorIp),
     notAny(session.destinationCountryIso2),
@@ -134,6 +145,8 @@ export async function flow(env: Env): Promise<void> {
     sessionTimeLte: "2024-01-02 10:00",
     brandName: "Acme",
     appHash: "FA+9qCX9VSu",
+    country: "IN",
+    alias: "new_voice45",
   };
   const page: SessionList = await client.listSessions(filter);
   const meta: ListMeta = notAny(page.meta);
@@ -189,6 +202,7 @@ export async function flow(env: Env): Promise<void> {
         case "upstream_timeout":
         case "limits_unavailable":
         case "on_status_failed":
+        case "replayed_callback":
           break;
         default: {
           const exhaustive: never = code;
@@ -204,7 +218,7 @@ export async function flow(env: Env): Promise<void> {
 
 export async function callbacks(request: Request, authToken: string): Promise<Response> {
   const callback: StatusCallback = await verifyCallbackRequest(request, authToken);
-  await verifyCallbackRequest(request, authToken, { url: "https://example.com/cb", allowV2: true });
+  await verifyCallbackRequest(request, authToken, { url: "https://example.com/cb", subaccountTokens: ["sub-token"] });
   const fields: [number | null, string | null, string | null, string | null, string | null, string | null, string | null, string | null, string] = [
     notAny(callback.attemptSequence),
     notAny(callback.attemptUuid),
@@ -231,7 +245,8 @@ export async function callbacks(request: Request, authToken: string): Promise<Re
   const v2: boolean = verifyCallbackSignatureV2({
     url: request.url,
     nonce: request.headers.get("x-plivo-signature-v2-nonce") ?? "",
-    signature: request.headers.get("x-plivo-signature-v2") ?? "",
+    signature: request.headers.get("x-plivo-signature-v2") ?? undefined,
+    maSignature: request.headers.get("x-plivo-signature-ma-v2") ?? undefined,
     authToken,
   });
   return new Response(null, { status: v3 || v2 ? 204 : 403 });
@@ -298,8 +313,10 @@ export function wrongArguments(client: VerifyClient, request: Request): void {
   void verifyCallbackRequest("https://example.com/cb", "t");
   // @ts-expect-error the token is a string
   void verifyCallbackRequest(request, 42);
-  // @ts-expect-error allowV2 is a boolean
-  void verifyCallbackRequest(request, "t", { allowV2: "yes" });
+  // @ts-expect-error allowV2 is no longer an option
+  void verifyCallbackRequest(request, "t", { allowV2: true });
+  // @ts-expect-error subaccountTokens is an array of strings
+  void verifyCallbackRequest(request, "t", { subaccountTokens: "sub-token" });
   // @ts-expect-error params are URLSearchParams, a record of strings or a string
   parseStatusCallback(42);
   // @ts-expect-error values are strings
