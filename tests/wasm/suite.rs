@@ -296,14 +296,21 @@ async fn callbacks_signed_by_the_sandbox_verify() {
     assert!(check(&body, AUTH_TOKEN));
     assert!(!check(&body, "another-token"));
     assert!(!check(&body.replace("SessionStatus=in-progress", "SessionStatus=verified"), AUTH_TOKEN));
-    let v2 = verify_callback_signature_v2(object(&[
-        ("url", url.into()),
-        ("nonce", text(&headers, "X-Plivo-Signature-V2-Nonce").into()),
-        ("signature", text(&headers, "X-Plivo-Signature-V2").into()),
-        ("authToken", AUTH_TOKEN.into()),
-    ]))
-    .unwrap();
-    assert!(v2);
+    // V2 and Ma-V2, as Plivo signs Verify callbacks (scripts/test-wasm runs the sandbox with
+    // `--sign all`, so V3 is there too).
+    for (name, key) in [
+        ("signature", "X-Plivo-Signature-V2"),
+        ("maSignature", "X-Plivo-Signature-Ma-V2"),
+    ] {
+        let v2 = verify_callback_signature_v2(object(&[
+            ("url", url.into()),
+            ("nonce", text(&headers, "X-Plivo-Signature-V2-Nonce").into()),
+            (name, text(&headers, key).into()),
+            ("authToken", AUTH_TOKEN.into()),
+        ]))
+        .unwrap();
+        assert!(v2, "{key}");
+    }
 
     let parsed = parse_status_callback_js(body.clone().into()).unwrap();
     assert_eq!(text(&parsed, "sessionUuid"), uuid);
@@ -321,8 +328,13 @@ async fn callbacks_signed_by_the_sandbox_verify() {
     let callback = resolves(verify_callback_request(request(&body), AUTH_TOKEN.into(), JsValue::UNDEFINED)).await;
     assert_eq!(text(&callback, "sessionUuid"), uuid);
     assert_eq!(text(&callback, "channel"), "sms");
+    // Its nonces are spent: the same request again, or with other parameters, is refused.
     let tampered = body.replace("Channel=sms", "Channel=voice");
-    let error = rejects(verify_callback_request(request(&tampered), AUTH_TOKEN.into(), JsValue::UNDEFINED)).await;
+    for body in [&body, &tampered] {
+        let error = rejects(verify_callback_request(request(body), AUTH_TOKEN.into(), JsValue::UNDEFINED)).await;
+        assert_eq!(text(&error, "code"), "replayed_callback");
+    }
+    let error = rejects(verify_callback_request(request(&body), "another-token".into(), JsValue::UNDEFINED)).await;
     assert_eq!(text(&error, "code"), "invalid_signature");
 }
 
