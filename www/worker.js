@@ -4,6 +4,8 @@
 // from `env` and wires it up. Deploy: see wrangler.toml beside it.
 //
 //   secrets  PLIVO_AUTH_ID, PLIVO_AUTH_TOKEN, PROOF_SECRET (>= 32 characters)
+//            PLIVO_SUBACCOUNT_TOKENS  comma-separated tokens of subaccounts whose sessions'
+//                             callbacks come here (their X-Plivo-Signature-V2); optional
 //   vars     PUBLIC_URL       where Plivo reaches this worker (status callbacks); optional
 //            ALLOWED_ORIGINS  comma-separated origins allowed to call cross-origin; optional
 //            ALLOWED_COUNTRY_CODES  comma-separated calling codes codes may be sent to
@@ -58,6 +60,7 @@ function options(env) {
   if (env.ALLOWED_COUNTRY_CODES) opts.allowedCountryCodes = list(env.ALLOWED_COUNTRY_CODES);
   if (env.LIMITS) opts.limits = typeof env.LIMITS === "string" ? JSON.parse(env.LIMITS) : env.LIMITS;
   if (env.VERIFY_LIMITER) opts.limitStore = env.VERIFY_LIMITER;
+  if (env.PLIVO_SUBACCOUNT_TOKENS) opts.subaccountTokens = list(env.PLIVO_SUBACCOUNT_TOKENS);
   return opts;
 }
 
