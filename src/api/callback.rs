@@ -232,13 +232,13 @@ pub fn verify_received_callback(
         ));
     }
     let mut replay_keys = Vec::new();
-    if verify_v2_only(callback, keys) {
-        replay_keys.push(format!(
-            "callback-nonce:v2:{}",
-            callback.v2_nonce.unwrap_or_default()
-        ));
+    if let Some(nonce) = callback.v2_nonce {
+        let (v2, ma_v2) = (callback.v2_signature, callback.ma_v2_signature);
+        if verify_v2_headers(callback.url, nonce, v2, ma_v2, keys) {
+            replay_keys.push(format!("callback-nonce:v2:{nonce}"));
+        }
     }
-    let v3_nonce = callback.v3_nonce.filter(|n| is_nonce(n));
+    let v3_nonce = callback.v3_nonce;
     let params: Vec<(String, String)> = match method {
         CallbackMethod::Get => parse_pairs(callback.url.split_once('?').map_or("", |(_, q)| q)),
         CallbackMethod::Post => parse_pairs(callback.body),
@@ -263,25 +263,27 @@ pub fn verify_received_callback(
     })
 }
 
-/// Whether the callback's `X-Plivo-Signature-V2` (main or subaccount token) or
-/// `X-Plivo-Signature-Ma-V2` (main token) verifies for its URL and `X-Plivo-Signature-V2-Nonce`.
-/// Says nothing of the parameters, and remembers no nonce.
-pub fn verify_v2_only(callback: &ReceivedCallback<'_>, keys: CallbackKeys<'_>) -> bool {
-    let Some(nonce) = callback.v2_nonce.filter(|n| is_nonce(n)) else {
+/// Whether `X-Plivo-Signature-V2` (`v2`, made with the main token or a subaccount's) or
+/// `X-Plivo-Signature-Ma-V2` (`ma_v2`, made with the main token) verifies for `url` and
+/// `X-Plivo-Signature-V2-Nonce`. Says nothing of the parameters, and remembers no nonce.
+pub fn verify_v2_headers(
+    url: &str,
+    nonce: &str,
+    v2: Option<&str>,
+    ma_v2: Option<&str>,
+    keys: CallbackKeys<'_>,
+) -> bool {
+    if !is_nonce(nonce) {
         return false;
-    };
-    let v2_ok = callback
-        .v2_signature
-        .and_then(split_signatures)
-        .is_some_and(|offered| {
-            keys.all()
-                .any(|token| verify_v2(token, callback.url, nonce, &offered))
-        });
+    }
+    let v2_ok = v2.and_then(split_signatures).is_some_and(|offered| {
+        keys.all()
+            .any(|token| verify_v2(token, url, nonce, &offered))
+    });
     v2_ok
-        || callback
-            .ma_v2_signature
+        || ma_v2
             .and_then(split_signatures)
-            .is_some_and(|offered| verify_v2(keys.main, callback.url, nonce, &offered))
+            .is_some_and(|offered| verify_v2(keys.main, url, nonce, &offered))
 }
 
 /// A nonce worth a MAC: non-empty, bounded, printable ASCII without separators.

@@ -7,7 +7,7 @@ use js_sys::{Function, Promise};
 use wasm_bindgen::prelude::*;
 
 use crate::api::callback::{
-    parse_status_callback, take_callback_options, verify_received_callback, verify_v2_only,
+    parse_status_callback, take_callback_options, verify_received_callback, verify_v2_headers,
     CallbackKeys, ReceivedCallback, StatusCallback,
 };
 use crate::api::error::{Error, ErrorCode};
@@ -109,17 +109,13 @@ pub fn verify_callback_signature_v2(
             main: &auth_token,
             subaccounts: &subaccounts,
         };
-        let received = ReceivedCallback {
-            method: "POST",
-            url: &url,
-            body: "",
-            v3_signature: None,
-            v3_nonce: None,
-            v2_signature: signature.as_deref(),
-            ma_v2_signature: ma_signature.as_deref(),
-            v2_nonce: Some(&nonce),
-        };
-        Ok(verify_v2_only(&received, keys))
+        Ok(verify_v2_headers(
+            &url,
+            &nonce,
+            signature.as_deref(),
+            ma_signature.as_deref(),
+            keys,
+        ))
     };
     check().map_err(error::to_js)
 }
