@@ -459,19 +459,25 @@ impl<B: Backend, S: LimitStore> Proxy<B, S> {
         if session.status.as_deref() != Some("in-progress") {
             return not_verified("expired");
         }
-        let failures = self.failures_rule(&recipient);
-        match self
-            .limit(std::slice::from_ref(&failures), false, now_ms)
-            .await
-        {
+        // A wrong code is counted before Plivo is asked, and given back when the code was
+        // right (or Plivo could not tell): guesses sent at once can never get more tries at
+        // Plivo than the limit allows.
+        let failures = [self.failures_rule(&recipient)];
+        match self.limit(&failures, true, now_ms).await {
             Ok(Decision::Allowed) => {}
             Ok(Decision::Limited { retry_after_secs }) => {
                 return rate_limited(retry_after_secs, "too many wrong codes for this number")
             }
             Err(response) => return response,
         }
+        let give_back = || async {
+            // If the store fails here, the reservation stays: one try too few, never one
+            // too many.
+            let _ = self.store.act(&failures, Action::Undo, now_ms).await;
+        };
         match self.backend.validate_session(&uuid, &otp).await {
             Ok(()) => {
+                give_back().await;
                 let now_secs = now_ms / 1000;
                 let proof = Proof {
                     session_uuid: uuid,
@@ -488,9 +494,6 @@ impl<B: Backend, S: LimitStore> Proxy<B, S> {
                 )
             }
             Err(e) if e.code == ErrorCode::BadRequest => {
-                if let Err(response) = self.limit(&[failures], true, now_ms).await {
-                    return response;
-                }
                 // The session tells why: still open (a wrong code) or closed by this try.
                 match self.backend.get_session(&uuid).await {
                     Ok(after) if after.status.as_deref() == Some("in-progress") => {
@@ -500,7 +503,10 @@ impl<B: Backend, S: LimitStore> Proxy<B, S> {
                     Err(e) => upstream(&e),
                 }
             }
-            Err(e) => upstream(&e),
+            Err(e) => {
+                give_back().await;
+                upstream(&e)
+            }
         }
     }
 

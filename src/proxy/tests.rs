@@ -46,7 +46,44 @@ struct FakePlivo {
     sessions: RefCell<HashMap<String, FakeSession>>,
     created: RefCell<Vec<CreateSessionParams>>,
     calls: RefCell<u32>,
+    validations: RefCell<u32>,
     fail_with: RefCell<Option<Error>>,
+    /// Validations wait once before answering, as a real network does: requests sent at
+    /// once then overlap.
+    slow_validations: RefCell<bool>,
+}
+
+/// Pending on its first poll, ready on the second.
+struct YieldOnce(bool);
+
+impl Future for YieldOnce {
+    type Output = ();
+    fn poll(mut self: std::pin::Pin<&mut Self>, _: &mut Context<'_>) -> Poll<()> {
+        if self.0 {
+            Poll::Ready(())
+        } else {
+            self.0 = true;
+            Poll::Pending
+        }
+    }
+}
+
+/// Runs futures side by side (polled in turn until all are done), as an isolate serves
+/// requests that arrive at once.
+fn block_on_all<F: Future>(futures: Vec<F>) -> Vec<F::Output> {
+    let mut futures: Vec<_> = futures.into_iter().map(Box::pin).collect();
+    let mut outputs: Vec<Option<F::Output>> = futures.iter().map(|_| None).collect();
+    let mut cx = Context::from_waker(Waker::noop());
+    while outputs.iter().any(Option::is_none) {
+        for (future, output) in futures.iter_mut().zip(outputs.iter_mut()) {
+            if output.is_none() {
+                if let Poll::Ready(value) = future.as_mut().poll(&mut cx) {
+                    *output = Some(value);
+                }
+            }
+        }
+    }
+    outputs.into_iter().flatten().collect()
 }
 
 impl FakePlivo {
@@ -105,6 +142,10 @@ impl Backend for FakePlivo {
 
     async fn validate_session(&self, session_uuid: &str, otp: &str) -> Result<(), Error> {
         self.call()?;
+        *self.validations.borrow_mut() += 1;
+        if *self.slow_validations.borrow() {
+            YieldOnce(false).await;
+        }
         let mut sessions = self.sessions.borrow_mut();
         let s = sessions
             .get_mut(session_uuid)
@@ -594,6 +635,67 @@ fn wrong_codes_per_recipient_lock_the_number_out() {
     );
     h.advance(3600);
     assert_eq!(h.check(&second, OTP).body["verified"], true);
+}
+
+#[test]
+fn wrong_codes_sent_at_once_never_exceed_the_limit_at_plivo() {
+    let h = harness_with(vec![(
+        "limits",
+        Arg::Map(vec![
+            (
+                "failuresPerRecipient".into(),
+                Arg::List(vec![Arg::Number(3.0), Arg::Number(86400.0)]),
+            ),
+            ("checksPerSession".into(), Arg::Number(20.0)),
+        ]),
+    )]);
+    let uuid = h.start("+14155550100").body["sessionUuid"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    *h.proxy.backend.slow_validations.borrow_mut() = true;
+    let guesses: Vec<ProxyRequest> = (0..8)
+        .map(|i| {
+            post_request(
+                "/verify/check",
+                &[
+                    ("sessionUuid", Arg::Text(uuid.clone())),
+                    ("otp", Arg::Text(format!("00000{i}"))),
+                ],
+                &[],
+            )
+        })
+        .collect();
+    let now = *h.now.borrow();
+    let answers = block_on_all(guesses.iter().map(|r| h.proxy.handle(r, now)).collect());
+    assert_eq!(
+        *h.proxy.backend.validations.borrow(),
+        3,
+        "8 wrong codes at once, 3 allowed: only 3 reach Plivo"
+    );
+    let limited = answers.iter().filter(|a| a.response.status == 429).count();
+    assert_eq!(limited, 5);
+    // A right code gives its reservation back: after a verification all 3 tries are left.
+    *h.proxy.backend.slow_validations.borrow_mut() = false;
+    h.advance(86_400);
+    let session = |h: &Harness| {
+        h.start("+14155550100").body["sessionUuid"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let verified = session(&h);
+    assert_eq!(h.check(&verified, OTP).body["verified"], true);
+    h.advance(31);
+    let next = session(&h);
+    assert_eq!(h.check(&next, "111110").body["reason"], "incorrect");
+    assert_eq!(h.check(&next, "111111").body["reason"], "incorrect");
+    let third = h.check(&next, "111112");
+    assert_eq!(
+        (third.status, third.body["reason"].as_str()),
+        (200, Some("too_many_attempts")),
+        "the third wrong code reached Plivo (which expired the session): not refused here"
+    );
 }
 
 #[test]

@@ -240,6 +240,41 @@ export const scenarios = {
     },
   },
 
+  // An attack on the wrong-code limit: guesses sent at once. Each reserves a failure before
+  // Plivo is asked, so no more than the limit reach Plivo (counted at the sandbox).
+  "limit: parallel guesses stay within failures per recipient": {
+    // Two instances sharing the Durable Object limiter: the guesses arrive through both.
+    options: {
+      workers: 2,
+      limiter: "durable-object",
+      vars: { LIMITS: { failuresPerRecipient: [3, 86400], checksPerSession: 20, resendAfterSecs: 0 } },
+    },
+    minOtps: 3,
+    async run(h) {
+      const uuid = isStarted(await h.start("+14155550165"));
+      const wrong = await h.wrongOtp(uuid);
+      const validations = () => h.sandbox.apiRequests().filter((l) => l.startsWith(`POST `) && l.includes(`/Verify/Session/${uuid}/`)).length;
+      await h.sandbox.settleLog();
+      const before = validations();
+      const answers = await Promise.all(Array.from({ length: 8 }, (_, i) => h.check(uuid, wrong, { worker: i % 2 ? "a" : "b" })));
+      await h.sandbox.settleLog();
+      const reached = validations() - before;
+      assert.equal(reached, 3, `8 wrong codes at once with failuresPerRecipient [3, …]: ${reached} reached Plivo`);
+      const limited = answers.filter((a) => a.status === 429).length;
+      assert.equal(limited, 5, answers.map((a) => a.status).join(","));
+      for (const a of answers.filter((a) => a.status === 200)) assert.deepEqual(a.json, notVerified("incorrect"));
+
+      // A right code gives its reservation back (through the Durable Object): all 3 tries remain.
+      const verified = isStarted(await h.start("+14155550166", { worker: "a" }));
+      assert.equal((await h.check(verified, await h.otp(verified), { worker: "b" })).json.verified, true);
+      const next = isStarted(await h.start("+14155550166", { worker: "b" }));
+      const nextWrong = await h.wrongOtp(next);
+      for (let i = 0; i < 3; i++) assert.deepEqual((await h.check(next, nextWrong, { worker: "a" })).json, notVerified("incorrect"), `try ${i + 1}`);
+      isRateLimited(await h.check(next, nextWrong), { min: 3600, max: 86400 }, "the fourth wrong code");
+      return { reached, limited };
+    },
+  },
+
   // Status callbacks: the sandbox calls the worker back (PUBLIC_URL is its URL), signed as
   // Plivo signs Verify callbacks; each signed one reaches onStatus (its log line) once, a
   // replay gets 200 "duplicate", anything else 403 (413 when too large) and no onStatus.
