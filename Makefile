@@ -1,5 +1,5 @@
 # One entry point. `make demo` and `make test` set up everything they need first.
-.PHONY: setup test demo build test-js test-worker test-e2e bench check-size
+.PHONY: setup test demo build test-js test-worker test-e2e bench check-size check-package
 
 setup:
 	@scripts/setup
@@ -24,6 +24,9 @@ bench: build
 
 check-size: build
 	@scripts/check-size
+
+check-package: build
+	@scripts/check-package
 
 test-e2e: build
 	@scripts/test-e2e

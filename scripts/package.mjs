@@ -329,7 +329,8 @@ const manifest = {
   version: crate.version,
   description: crate.description ?? generated.description,
   license: crate.license ?? generated.license,
-  repository: generated.repository ?? { type: "git", url: crate.repository },
+  // npm's own form (publint: "git+https://….git"), from the crate's repository URL.
+  repository: { type: "git", url: `git+${crate.repository.replace(/\.git$/, "")}.git` },
   keywords: ["plivo", "verify", "otp", "2fa", "webassembly", "cloudflare-workers"],
   type: "module",
   files,
