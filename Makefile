@@ -1,5 +1,5 @@
 # One entry point. `make demo` and `make test` set up everything they need first.
-.PHONY: setup test demo build test-js test-worker test-e2e bench check-size check-package
+.PHONY: setup test demo build test-js test-worker test-e2e bench check-size check-package test-bundlers
 
 setup:
 	@scripts/setup
@@ -27,6 +27,9 @@ check-size: build
 
 check-package: build
 	@scripts/check-package
+
+test-bundlers: build
+	@scripts/test-bundlers
 
 test-e2e: build
 	@scripts/test-e2e

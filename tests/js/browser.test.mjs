@@ -5,16 +5,14 @@
 // its results back to this file's server. Skipped only when no Chromium is installed
 // (CHROMIUM=path overrides /usr/bin/chromium).
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { createServer } from "node:http";
-import { tmpdir } from "node:os";
 import { extname, join, normalize } from "node:path";
 import { after, before, test } from "node:test";
+import { noChromium, runInChromium } from "./support/chromium.mjs";
 import { ensureInstalled, INSTALLED, resolveExport } from "./support/install.mjs";
 import { redact, startSandbox } from "./support/sandbox.mjs";
 
-const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
 const TIMEOUT_MS = 45_000;
 const TYPES = { ".js": "text/javascript", ".wasm": "application/wasm", ".html": "text/html", ".json": "application/json" };
 
@@ -81,7 +79,7 @@ try {
 </script>`;
 
 before(async () => {
-  if (!existsSync(CHROMIUM)) return;
+  if (noChromium()) return;
   ensureInstalled();
   const manifest = JSON.parse(readFileSync(join(INSTALLED, "package.json"), "utf8"));
   entry = resolveExport(manifest, ["browser", "import", "default"]);
@@ -125,81 +123,27 @@ after(async () => {
   await new Promise((resolve) => (server ? server.close(resolve) : resolve()));
 });
 
-test("in Chromium: the browser entry initialises itself and runs the flow", { skip: !existsSync(CHROMIUM) && `no ${CHROMIUM}` }, async () => {
+test("in Chromium: the browser entry initialises itself and runs the flow", { skip: noChromium() }, async () => {
   assert.equal(entry, "./browser.js");
-  const profile = mkdtempSync(join(tmpdir(), "plivo-verify-chromium-"));
-  const chromium = spawn(
-    CHROMIUM,
-    [
-      "--headless=new",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-dev-shm-usage",
-      "--no-first-run",
-      "--no-default-browser-check",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      `--user-data-dir=${profile}`,
-      `${origin}/`,
-    ],
-    // Its own process group, so the helper processes end with it.
-    { stdio: ["ignore", "ignore", "pipe"], detached: true },
-  );
-  let stderr = "";
-  chromium.stderr.on("data", (d) => (stderr += d));
-  const exited = new Promise((resolve) => chromium.once("exit", resolve));
-  let timer;
-  try {
-    const result = await Promise.race([
-      report,
-      exited.then((code) => {
-        throw new Error(`chromium exited (${code}) before the page reported:\n${stderr.slice(-2000)}`);
-      }),
-      new Promise((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`no report from the page within ${TIMEOUT_MS} ms`)), TIMEOUT_MS);
-      }),
-    ]);
-    if (result.crashed) assert.fail(`the page failed: ${redact(result.crashed)}`);
-    assert.equal(result.window, "object");
-    assert.equal(result.status, "verified");
-    assert.equal(result.sameUuid, true);
-    assert.equal(result.listed, true);
-    assert.equal(result.iterated, 1);
-    const error = (code, extra = {}) => ({ ok: false, isVerifyError: true, isError: true, name: "VerifyError", code, ...extra });
-    assert.deepEqual(result.notFound, error("not_found", { status: 404 }));
-    assert.deepEqual(result.authentication, error("authentication", { status: 401 }));
-    assert.deepEqual(result.badInput, error("invalid_argument", { argument: "otp" }));
-    // "plivo-verify-wasm/browser-client": VerifyBrowserClient alone; bad input is refused
-    // before any request, and the module still works after.
-    const lean = result.browserClient;
-    assert.deepEqual(lean.exports, ["VerifyBrowserClient", "VerifyError"]);
-    assert.equal(lean.sameVerifyError, true, "one VerifyError class for both modules");
-    assert.deepEqual(lean.badOptions, error("invalid_argument", { argument: "endpoint" }));
-    assert.deepEqual(lean.badNumber, error("invalid_argument", { argument: "recipient" }));
-    assert.deepEqual(lean.badCode, error("invalid_argument", { argument: "otp" }));
-    assert.equal(lean.sent, 0, "nothing sent for bad input");
-    assert.deepEqual(lean.stillWorks, error("network"), "a good call reaches fetch (which fails here)");
-  } finally {
-    clearTimeout(timer);
-    const group = (signal) => {
-      try {
-        process.kill(-chromium.pid, signal);
-      } catch {
-        // already gone
-      }
-    };
-    if (chromium.exitCode === null && chromium.signalCode === null) {
-      group("SIGTERM");
-      const killer = setTimeout(() => group("SIGKILL"), 5_000);
-      await exited;
-      clearTimeout(killer);
-    }
-    group("SIGKILL");
-    try {
-      rmSync(profile, { recursive: true, force: true, maxRetries: 20, retryDelay: 100 });
-    } catch {
-      // A leftover temporary profile is not the package's failure.
-    }
-  }
+  const result = await runInChromium(`${origin}/`, report, { timeoutMs: TIMEOUT_MS });
+  if (result.crashed) assert.fail(`the page failed: ${redact(result.crashed)}`);
+  assert.equal(result.window, "object");
+  assert.equal(result.status, "verified");
+  assert.equal(result.sameUuid, true);
+  assert.equal(result.listed, true);
+  assert.equal(result.iterated, 1);
+  const error = (code, extra = {}) => ({ ok: false, isVerifyError: true, isError: true, name: "VerifyError", code, ...extra });
+  assert.deepEqual(result.notFound, error("not_found", { status: 404 }));
+  assert.deepEqual(result.authentication, error("authentication", { status: 401 }));
+  assert.deepEqual(result.badInput, error("invalid_argument", { argument: "otp" }));
+  // "plivo-verify-wasm/browser-client": VerifyBrowserClient alone; bad input is refused
+  // before any request, and the module still works after.
+  const lean = result.browserClient;
+  assert.deepEqual(lean.exports, ["VerifyBrowserClient", "VerifyError"]);
+  assert.equal(lean.sameVerifyError, true, "one VerifyError class for both modules");
+  assert.deepEqual(lean.badOptions, error("invalid_argument", { argument: "endpoint" }));
+  assert.deepEqual(lean.badNumber, error("invalid_argument", { argument: "recipient" }));
+  assert.deepEqual(lean.badCode, error("invalid_argument", { argument: "otp" }));
+  assert.equal(lean.sent, 0, "nothing sent for bad input");
+  assert.deepEqual(lean.stillWorks, error("network"), "a good call reaches fetch (which fails here)");
 });

@@ -42,11 +42,18 @@ export function isFresh() {
 
 /** Packs pkg/ and unpacks it into tests/js/node_modules/plivo-verify-wasm. */
 export function install() {
+  installInto(MODULES);
+  if (!isFresh()) throw new Error("the packed package differs from pkg/");
+}
+
+/** Packs pkg/ and unpacks it into `modules`/plivo-verify-wasm (another node_modules). */
+export function installInto(modules) {
   if (!existsSync(join(PKG, "package.json"))) {
     throw new Error("pkg/ is not built: run scripts/build (make build) first");
   }
-  mkdirSync(MODULES, { recursive: true });
-  const work = mkdtempSync(join(MODULES, ".install-"));
+  const installed = join(modules, "plivo-verify-wasm");
+  mkdirSync(modules, { recursive: true });
+  const work = mkdtempSync(join(modules, ".install-"));
   try {
     const out = execFileSync("npm", ["pack", PKG, "--pack-destination", work, "--json", "--loglevel=error"], {
       cwd: work,
@@ -55,16 +62,16 @@ export function install() {
     });
     const [{ filename }] = JSON.parse(out.slice(out.indexOf("[")));
     execFileSync("tar", ["-xzf", join(work, filename), "-C", work]);
-    rmSync(INSTALLED, { recursive: true, force: true });
+    rmSync(installed, { recursive: true, force: true });
     try {
-      renameSync(join(work, "package"), INSTALLED);
+      renameSync(join(work, "package"), installed);
     } catch {
-      cpSync(join(work, "package"), INSTALLED, { recursive: true });
+      cpSync(join(work, "package"), installed, { recursive: true });
     }
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
-  if (!isFresh()) throw new Error("the packed package differs from pkg/");
+  return installed;
 }
 
 /** The target of `exports["."]` for these conditions (Node's algorithm, in key order). */
