@@ -239,8 +239,20 @@ pub(crate) async fn read_request(request: &JsValue) -> Result<ProxyRequest, Erro
 async fn read_bounded(source: &JsValue, max: usize) -> Result<Option<String>, Error> {
     let failed = |_| Error::new(ErrorCode::Network, "the request's body could not be read");
     let body = property(source, "body");
-    if body.is_null() || body.is_undefined() {
+    if body.is_null() {
         return Ok(Some(String::new()));
+    }
+    if body.is_undefined() {
+        // No `Request.body` stream (Firefox has none): the body is read whole, then measured.
+        // Callers refuse a declared Content-Length over the limit before coming here.
+        let buffer = settle(call(source, "arrayBuffer", &[]).map_err(failed)?)
+            .await
+            .map_err(failed)?;
+        let bytes = Uint8Array::new(&buffer);
+        if bytes.length() as usize > max {
+            return Ok(None);
+        }
+        return Ok(Some(String::from_utf8_lossy(&bytes.to_vec()).into_owned()));
     }
     let reader = call(&body, "getReader", &[]).map_err(failed)?;
     let mut bytes = Vec::new();

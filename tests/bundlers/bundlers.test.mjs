@@ -15,7 +15,7 @@ import { dirname, extname, join, normalize, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
 import { after, before, test } from "node:test";
-import { noChromium, runInChromium } from "../js/support/chromium.mjs";
+import { noChromium, runInChromium } from "../js/support/browsers.mjs";
 import { installInto, ROOT } from "../js/support/install.mjs";
 import { redact, startSandbox } from "../js/support/sandbox.mjs";
 

@@ -1,15 +1,16 @@
-// The package in a browser: headless Chromium loads a page whose <script type="module">
-// imports "plivo-verify-wasm" (mapped, the way a CDN or bundler resolves it, to the
+// The package in a browser: headless Chromium, then headless Firefox, load a page whose
+// <script type="module"> imports "plivo-verify-wasm" (mapped, the way a CDN or bundler resolves it, to the
 // `browser` condition of the exports map: top-level await of init, the .wasm fetched next
 // to the module) and runs the flow against a sandbox (which answers CORS). The page posts
-// its results back to this file's server. Skipped only when no Chromium is installed
-// (CHROMIUM=path overrides /usr/bin/chromium).
+// its results back to this file's server. A browser that is not installed skips its test
+// (CHROMIUM=path, FIREFOX=path override /usr/bin/chromium, /usr/bin/firefox-esr), and
+// scripts/test-js fails a run with fewer passed tests than it expects.
 import assert from "node:assert/strict";
 import { existsSync, readFileSync } from "node:fs";
 import { createServer } from "node:http";
 import { extname, join, normalize } from "node:path";
 import { after, before, test } from "node:test";
-import { noChromium, runInChromium } from "./support/chromium.mjs";
+import { noChromium, noFirefox, runInChromium, runInFirefox } from "./support/browsers.mjs";
 import { ensureInstalled, INSTALLED, resolveExport } from "./support/install.mjs";
 import { redact, startSandbox } from "./support/sandbox.mjs";
 
@@ -21,7 +22,7 @@ let server;
 let origin;
 let entry;
 let browserClientEntry;
-let report; // resolves with what the page posts to /result
+let deliver; // resolves the current run's report with what the page posts to /result
 
 const page = () => `<!doctype html>
 <meta charset="utf-8">
@@ -79,14 +80,12 @@ try {
 </script>`;
 
 before(async () => {
-  if (noChromium()) return;
+  if (noChromium() && noFirefox()) return;
   ensureInstalled();
   const manifest = JSON.parse(readFileSync(join(INSTALLED, "package.json"), "utf8"));
   entry = resolveExport(manifest, ["browser", "import", "default"]);
   browserClientEntry = resolveExport(manifest, ["browser", "import", "default"], "./browser-client");
   sandbox = await startSandbox({ seed: 31 });
-  let deliver;
-  report = new Promise((resolve) => (deliver = resolve));
   server = createServer((req, res) => {
     const url = new URL(req.url, "http://x");
     if (req.method === "POST" && url.pathname === "/result") {
@@ -123,9 +122,18 @@ after(async () => {
   await new Promise((resolve) => (server ? server.close(resolve) : resolve()));
 });
 
-test("in Chromium: the browser entry initialises itself and runs the flow", { skip: noChromium() }, async () => {
+for (const [name, run, skip] of [
+  ["Chromium", runInChromium, noChromium()],
+  ["Firefox", runInFirefox, noFirefox()],
+]) {
+  test(`in ${name}: the browser entry initialises itself and runs the flow`, { skip }, () => flowIn(run));
+}
+
+async function flowIn(run) {
   assert.equal(entry, "./browser.js");
-  const result = await runInChromium(`${origin}/`, report, { timeoutMs: TIMEOUT_MS });
+  await sandbox.dev.reset();
+  const report = new Promise((resolve) => (deliver = resolve));
+  const result = await run(`${origin}/`, report, { timeoutMs: TIMEOUT_MS });
   if (result.crashed) assert.fail(`the page failed: ${redact(result.crashed)}`);
   assert.equal(result.window, "object");
   assert.equal(result.status, "verified");
@@ -146,4 +154,4 @@ test("in Chromium: the browser entry initialises itself and runs the flow", { sk
   assert.deepEqual(lean.badCode, error("invalid_argument", { argument: "otp" }));
   assert.equal(lean.sent, 0, "nothing sent for bad input");
   assert.deepEqual(lean.stillWorks, error("network"), "a good call reaches fetch (which fails here)");
-});
+}

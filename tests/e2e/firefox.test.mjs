@@ -1,0 +1,46 @@
+// The demo's main path in Debian's Firefox ESR, through geckodriver (webdriver.mjs): a number
+// typed, a code sent by SMS, the code read from the sandbox phone and typed, verified with
+// the proof's number shown. The rest of the e2e suite runs in Chromium (demo.test.mjs).
+// A screenshot of the verified state goes to artifacts/e2e/firefox-verified.png.
+import assert from "node:assert/strict";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import { ARTIFACTS, CODES, startDemo } from "./support.mjs";
+import { startFirefox } from "./webdriver.mjs";
+
+let demo;
+let firefox;
+
+before(async () => {
+  demo = await startDemo({ limits: { resendAfterSecs: 3, sendsPerIp: [1000, 3600], readsPerIp: [10000, 60] } });
+  firefox = await startFirefox();
+});
+after(async () => {
+  await firefox?.quit();
+  const stopped = await demo?.stop();
+  if (stopped) assert.equal(stopped.code, 0, "the demo stops cleanly on SIGINT");
+});
+
+test("Firefox: SMS code from the sandbox phone, typed, verified", { timeout: 90_000 }, async () => {
+  await firefox.go(demo.url);
+  await firefox.waitFor(`return document.querySelector("#mode")?.dataset.mode === "sandbox"`, { what: "the page in sandbox mode" });
+  const recipient = "+14155550191";
+  await firefox.type("#phone", recipient);
+  await firefox.waitFor(`return !document.querySelector("#send").disabled`, { what: "Send enabled for a valid number" });
+  await firefox.click("#send");
+  await firefox.waitFor(`return document.querySelector("#status").dataset.state === "sent"`, { what: "the sent state" });
+  const text = await firefox.waitFor(
+    `const li = document.querySelector('#phone-messages li[data-recipient="' + arguments[0] + '"] .text'); return li && li.textContent`,
+    { what: "the code on the sandbox phone" },
+    recipient,
+  );
+  const code = /code is ([0-9 ]+)/.exec(text)?.[1].replace(/ /g, "");
+  assert.match(code ?? "", /^[0-9]{6}$/);
+  CODES.add(code);
+  await firefox.type("#code", code);
+  await firefox.waitFor(`return document.querySelector("#status").dataset.state === "verified"`, { what: "the verified state" });
+  assert.equal(await firefox.run(`return document.querySelector("#proof-number").textContent`), recipient);
+  mkdirSync(ARTIFACTS, { recursive: true });
+  writeFileSync(join(ARTIFACTS, "firefox-verified.png"), await firefox.screenshot());
+});
