@@ -460,8 +460,8 @@ impl<B: Backend, S: LimitStore> Proxy<B, S> {
             return not_verified("expired");
         }
         // A wrong code is counted before Plivo is asked, and given back when the code was
-        // right (or Plivo could not tell): guesses sent at once can never get more tries at
-        // Plivo than the limit allows.
+        // right or Plivo tried none: guesses sent at once can never get more tries at Plivo
+        // than the limit allows.
         let failures = [self.failures_rule(&recipient)];
         match self.limit(&failures, true, now_ms).await {
             Ok(Decision::Allowed) => {}
@@ -504,7 +504,15 @@ impl<B: Backend, S: LimitStore> Proxy<B, S> {
                 }
             }
             Err(e) => {
-                give_back().await;
+                // Plivo refused the request (404, 401, 429…): no code was tried. When the
+                // outcome is unknown (a timeout, a lost connection, a 5xx), the code may have
+                // been tried, so the reservation stays.
+                if !matches!(
+                    e.code,
+                    ErrorCode::Timeout | ErrorCode::Network | ErrorCode::ServerError
+                ) {
+                    give_back().await;
+                }
                 upstream(&e)
             }
         }

@@ -48,6 +48,8 @@ struct FakePlivo {
     calls: RefCell<u32>,
     validations: RefCell<u32>,
     fail_with: RefCell<Option<Error>>,
+    /// The next validation fails with this (other calls go on).
+    fail_validation_with: RefCell<Option<Error>>,
     /// Validations wait once before answering, as a real network does: requests sent at
     /// once then overlap.
     slow_validations: RefCell<bool>,
@@ -143,6 +145,9 @@ impl Backend for FakePlivo {
     async fn validate_session(&self, session_uuid: &str, otp: &str) -> Result<(), Error> {
         self.call()?;
         *self.validations.borrow_mut() += 1;
+        if let Some(e) = self.fail_validation_with.borrow_mut().take() {
+            return Err(e);
+        }
         if *self.slow_validations.borrow() {
             YieldOnce(false).await;
         }
@@ -696,6 +701,33 @@ fn wrong_codes_sent_at_once_never_exceed_the_limit_at_plivo() {
         (200, Some("too_many_attempts")),
         "the third wrong code reached Plivo (which expired the session): not refused here"
     );
+}
+
+#[test]
+fn a_check_whose_outcome_is_unknown_keeps_its_reservation() {
+    let h = harness_with(vec![(
+        "limits",
+        Arg::Map(vec![
+            (
+                "failuresPerRecipient".into(),
+                Arg::List(vec![Arg::Number(1.0), Arg::Number(86400.0)]),
+            ),
+            ("checksPerSession".into(), Arg::Number(20.0)),
+        ]),
+    )]);
+    let uuid = h.start("+14155550100").body["sessionUuid"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let fail_validation = |e: Error| *h.proxy.backend.fail_validation_with.borrow_mut() = Some(e);
+    // Plivo refused the request outright (429): no code was tried, the try is given back.
+    fail_validation(Error::from_status(429, None, None, None));
+    assert_eq!(h.check(&uuid, OTP).status, 429);
+    // A timeout: the code may have been tried at Plivo, so the one try is spent.
+    fail_validation(Error::new(ErrorCode::Timeout, "timed out"));
+    assert_eq!(h.check(&uuid, OTP).code(), "upstream_timeout");
+    let a = h.check(&uuid, OTP);
+    assert_eq!((a.status, a.code()), (429, "rate_limited"), "{}", a.body);
 }
 
 #[test]
