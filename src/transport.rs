@@ -25,12 +25,15 @@ extern "C" {
         headers: &Object,
         body: Option<&str>,
         timeout_ms: u32,
+        max_bytes: u32,
     ) -> Promise;
 
     /// What `exchange` resolves to.
     type Exchanged;
     #[wasm_bindgen(method, getter, structural, js_name = notResponse)]
     fn not_response(this: &Exchanged) -> Option<String>;
+    #[wasm_bindgen(method, getter, structural, js_name = tooLarge)]
+    fn too_large(this: &Exchanged) -> Option<bool>;
     #[wasm_bindgen(method, getter, structural)]
     fn status(this: &Exchanged) -> JsValue;
     #[wasm_bindgen(method, getter, structural, js_name = retryAfter)]
@@ -52,6 +55,8 @@ pub struct Transport {
     fetch: Option<Function>,
     /// Per attempt.
     timeout_ms: u32,
+    /// Longest answer body read.
+    max_response_bytes: u32,
     /// Retries after the first attempt (see `api::retry`).
     max_retries: u32,
     /// The headers of every request, made once: without and with a JSON body.
@@ -72,6 +77,7 @@ impl Transport {
     pub fn new(
         fetch: Option<Function>,
         timeout_ms: u32,
+        max_response_bytes: u32,
         max_retries: u32,
         authorization: &str,
         user_agent: &str,
@@ -84,6 +90,7 @@ impl Transport {
         Transport {
             fetch,
             timeout_ms,
+            max_response_bytes,
             max_retries,
             headers: headers(&common),
             json_headers: headers(
@@ -121,6 +128,7 @@ impl Transport {
             headers,
             body,
             self.timeout_ms,
+            self.max_response_bytes,
         );
         plivo_answer(read_reply(exchanged).await?)
     }
@@ -172,6 +180,11 @@ pub(crate) async fn read_reply(exchange: Promise) -> Result<Reply, Error> {
         return Err(Error::invalid_response(format!(
             "fetch resolved to {what}, not a Response"
         )));
+    }
+    if exchanged.too_large() == Some(true) {
+        return Err(Error::invalid_response(
+            "the answer's body is longer than maxResponseBytes: not read further",
+        ));
     }
     let status = exchanged
         .status()

@@ -218,6 +218,8 @@ pub const DEFAULT_BASE_URL: &str = "https://api.plivo.com";
 pub const DEFAULT_TIMEOUT_MS: u64 = 10_000;
 /// Default retries after the first attempt.
 pub const DEFAULT_MAX_RETRIES: u64 = 2;
+/// Default longest answer read (1 MiB: a page of 20 sessions is about 20 KB).
+pub const DEFAULT_MAX_RESPONSE_BYTES: u64 = 1024 * 1024;
 
 /// Validated client settings (`fetch` is handled by the JS layer). No `Debug`: it holds the
 /// auth token.
@@ -230,6 +232,8 @@ pub struct ClientConfig {
     pub base_url: String,
     /// Per attempt, 1..=600000.
     pub timeout_ms: u32,
+    /// Longest answer body read, 1 KiB..=64 MiB; a longer one is `invalid_response`.
+    pub max_response_bytes: u32,
     /// 0..=10.
     pub max_retries: u32,
     /// Appended to `plivo-verify-wasm/<version>`.
@@ -252,7 +256,8 @@ fn is_user_agent(text: &str) -> bool {
 }
 
 impl ClientConfig {
-    /// Validates `{ authId, authToken, baseUrl?, timeoutMs?, maxRetries?, userAgent? }`.
+    /// Validates `{ authId, authToken, baseUrl?, timeoutMs?, maxResponseBytes?, maxRetries?,
+    /// userAgent? }`.
     pub fn from_options(mut options: Options) -> Result<ClientConfig, Error> {
         let auth_id = required_text(
             "authId",
@@ -271,6 +276,13 @@ impl ClientConfig {
             .unwrap_or_else(|| DEFAULT_BASE_URL.to_owned());
         let timeout_ms = optional_integer("timeoutMs", options.take("timeoutMs"), 1, 600_000)?
             .unwrap_or(DEFAULT_TIMEOUT_MS);
+        let max_response_bytes = optional_integer(
+            "maxResponseBytes",
+            options.take("maxResponseBytes"),
+            1024,
+            64 * 1024 * 1024,
+        )?
+        .unwrap_or(DEFAULT_MAX_RESPONSE_BYTES);
         let max_retries = optional_integer("maxRetries", options.take("maxRetries"), 0, 10)?
             .unwrap_or(DEFAULT_MAX_RETRIES);
         let user_agent = optional_text(
@@ -285,6 +297,7 @@ impl ClientConfig {
             auth_token,
             base_url,
             timeout_ms: timeout_ms as u32,
+            max_response_bytes: max_response_bytes as u32,
             max_retries: max_retries as u32,
             user_agent,
         })
@@ -446,6 +459,8 @@ mod tests {
             ("timeoutMs", Arg::Number(0.0)),
             ("timeoutMs", text("1000")),
             ("maxRetries", Arg::Number(11.0)),
+            ("maxResponseBytes", Arg::Number(1023.0)),
+            ("maxResponseBytes", Arg::Number(64.0 * 1024.0 * 1024.0 + 1.0)),
             ("maxRetries", Arg::Number(-1.0)),
             ("userAgent", text("")),
             ("fetchh", Arg::Other("function")),

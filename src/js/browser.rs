@@ -149,6 +149,9 @@ impl VerifyBrowserClient {
     }
 }
 
+/// Longest proxy answer read: the proxy's answers are a few hundred bytes.
+const PROXY_ANSWER_MAX_BYTES: u32 = 64 * 1024;
+
 async fn call_proxy(
     fetch: Option<Function>,
     url: &str,
@@ -173,6 +176,7 @@ async fn call_proxy(
         &headers,
         body,
         timeout_ms,
+        PROXY_ANSWER_MAX_BYTES,
     ))
     .await?;
     if (200..300).contains(&reply.status) {

@@ -240,6 +240,7 @@ impl Client {
         let transport = Transport::new(
             fetch,
             config.timeout_ms,
+            config.max_response_bytes,
             config.max_retries,
             endpoint.authorization(),
             &user_agent,

@@ -84,6 +84,11 @@ export interface VerifyClientOptions {
   baseUrl?: string;
   /** Per attempt, in milliseconds (1–600000); default 10000. */
   timeoutMs?: number;
+  /**
+   * Longest answer body read (1024–67108864 bytes); default 1048576 (1 MiB). A longer one is
+   * `invalid_response`, refused unread when its Content-Length says so, else cancelled past the cap.
+   */
+  maxResponseBytes?: number;
   /** Retries after the first attempt (0–10); default 2. Writes retry only on 429. */
   maxRetries?: number;
   /** Your own `fetch` (proxies, tracing, tests); default the global one. */

@@ -475,6 +475,41 @@ describe("errors", () => {
     assert.equal(counted.calls.length, 3, "a create is not retried after a network error");
   });
 
+  test("a 64 MiB answer is refused without being read whole (maxResponseBytes, default 1 MiB)", async () => {
+    const CHUNK = 64 * 1024;
+    const TOTAL = 64 * 1024 * 1024;
+    /** A streamed answer of TOTAL bytes that counts what was pulled from it. */
+    const huge = (declare) => {
+      const seen = { pulled: 0, cancelled: false };
+      const stream = new ReadableStream({
+        pull(controller) {
+          if (seen.pulled >= TOTAL) return controller.close();
+          seen.pulled += CHUNK;
+          controller.enqueue(new Uint8Array(CHUNK).fill(0x20));
+        },
+        cancel() {
+          seen.cancelled = true;
+        },
+      });
+      const headers = declare ? { "content-length": String(TOTAL) } : {};
+      return { seen, fetch: async () => new Response(stream, { status: 200, headers }) };
+    };
+    const streamed = huge(false);
+    await failure(() => client({ fetch: streamed.fetch }).getSession(unknown), { code: "invalid_response" });
+    assert.ok(streamed.seen.pulled <= 1024 * 1024 + 2 * CHUNK, `${streamed.seen.pulled} bytes pulled`);
+    assert.equal(streamed.seen.cancelled, true, "the stream was cancelled past the cap");
+    const declared = huge(true);
+    await failure(() => client({ fetch: declared.fetch }).getSession(unknown), { code: "invalid_response" });
+    assert.ok(declared.seen.pulled <= 2 * CHUNK, `a declared Content-Length over the cap is refused unread (${declared.seen.pulled} pulled)`);
+    // A lower cap, against the sandbox: a page of sessions is more than 1 KiB.
+    const small = client({ maxResponseBytes: 1024 });
+    for (let i = 0; i < 3; i++) await small.createSession({ recipient: `+1415555095${i}` });
+    await failure(() => small.listSessions({ limit: 20 }), { code: "invalid_response" });
+    await failure(() => client({ maxResponseBytes: 1023 }), { code: "invalid_argument", argument: "maxResponseBytes" });
+    // The module still works, and the cap does not stand in an ordinary answer's way.
+    assert.ok((await client().listSessions({ limit: 20 })).sessions.length >= 3);
+  });
+
   test("an answer that is not JSON: invalid_response", async () => {
     const verify = client({ fetch: async () => new Response("<html>oops</html>", { status: 200 }) });
     await failure(() => verify.getSession(unknown), { code: "invalid_response", status: 200 });
