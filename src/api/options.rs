@@ -460,7 +460,10 @@ mod tests {
             ("timeoutMs", text("1000")),
             ("maxRetries", Arg::Number(11.0)),
             ("maxResponseBytes", Arg::Number(1023.0)),
-            ("maxResponseBytes", Arg::Number(64.0 * 1024.0 * 1024.0 + 1.0)),
+            (
+                "maxResponseBytes",
+                Arg::Number(64.0 * 1024.0 * 1024.0 + 1.0),
+            ),
             ("maxRetries", Arg::Number(-1.0)),
             ("userAgent", text("")),
             ("fetchh", Arg::Other("function")),
