@@ -103,6 +103,22 @@ impl LimitStore for Store {
 struct ProxyInner {
     proxy: Proxy<Client, Store>,
     on_status: Option<Function>,
+    /// The app's `clientIp(request)`.
+    client_ip: Option<Function>,
+}
+
+/// Longest address taken from the app's `clientIp` (an IPv6 address is at most 45).
+const MAX_CLIENT_IP: usize = 64;
+
+/// What the app's `clientIp(request)` says (it may be async); `None` when it throws or
+/// gives no usable string, so that the request counts against the shared bucket.
+async fn app_client_ip(client_ip: &Function, request: &JsValue) -> Option<String> {
+    let result = client_ip.call1(&JsValue::UNDEFINED, request).ok()?;
+    settle(result)
+        .await
+        .ok()?
+        .as_string()
+        .filter(|ip| ip.len() <= MAX_CLIENT_IP)
 }
 
 /// The edge proxy: holds the Plivo credentials in a worker and answers the browser's
@@ -135,7 +151,11 @@ impl VerifyProxy {
     ) -> Promise {
         let inner = self.inner.clone();
         future_to_promise(async move {
-            let request = read_request(&request).await.map_err(error::to_js)?;
+            let mut read = read_request(&request).await.map_err(error::to_js)?;
+            if let Some(client_ip) = &inner.client_ip {
+                read.client_ip = app_client_ip(client_ip, &request).await;
+            }
+            let request = read;
             let now_ms = js_sys::Date::now() as u64;
             let handled = inner.proxy.handle(&request, now_ms).await;
             let mut response = handled.response;
@@ -166,18 +186,8 @@ impl VerifyProxy {
     fn build(options: &JsValue) -> Result<VerifyProxy, Error> {
         let mut entries = convert::options("options", options, false)?;
         let fetch = convert::take_fetch(&mut entries, options)?;
-        let on_status = match entries.take("onStatus") {
-            Arg::Absent => None,
-            Arg::Other("function") => {
-                Some(property(options, "onStatus").unchecked_into::<Function>())
-            }
-            other => {
-                return Err(Error::invalid_argument(
-                    "onStatus",
-                    format!("must be a function, not {}", other.type_name()),
-                ))
-            }
-        };
+        let on_status = take_function(&mut entries, options, "onStatus")?;
+        let client_ip = take_function(&mut entries, options, "clientIp")?;
         let store = Store::take_option(&mut entries, options, Rc::default)?;
         let config = ProxyConfig::from_options(entries)?;
         let backend = Client::new(&config.client, fetch);
@@ -189,8 +199,25 @@ impl VerifyProxy {
                     store,
                 },
                 on_status,
+                client_ip,
             }),
         })
+    }
+}
+
+/// An optional function option.
+fn take_function(
+    entries: &mut Options,
+    options: &JsValue,
+    name: &'static str,
+) -> Result<Option<Function>, Error> {
+    match entries.take(name) {
+        Arg::Absent => Ok(None),
+        Arg::Other("function") => Ok(Some(property(options, name).unchecked_into())),
+        other => Err(Error::invalid_argument(
+            name,
+            format!("must be a function, not {}", other.type_name()),
+        )),
     }
 }
 
@@ -232,6 +259,8 @@ pub(crate) async fn read_request(request: &JsValue) -> Result<ProxyRequest, Erro
         headers,
         body,
         json,
+        on_cloudflare: property(request, "cf").is_object(),
+        client_ip: None,
     })
 }
 

@@ -324,8 +324,17 @@ export interface VerifyProxyOptions extends VerifyClientOptions {
   proofSecret: string;
   /** Proof lifetime in seconds; default 600. */
   proofTtlSecs?: number;
-  /** Count `X-Forwarded-For` as the client IP when `CF-Connecting-IP` is absent; default false. */
-  trustForwardedFor?: boolean;
+  /**
+   * Proxies of your own in front that append the client's address to `X-Forwarded-For`:
+   * `true` (one) or their number (1–10); that many entries from the right counts. Default
+   * false. `CF-Connecting-IP` counts only on Cloudflare (`request.cf` present).
+   */
+  trustForwardedFor?: boolean | number;
+  /**
+   * The client's address as your platform knows it (e.g. Deno's `info.remoteAddr`, Node's
+   * socket); it counts before any header. A throw or a non-string counts as unknown.
+   */
+  clientIp?: (request: Request) => string | Promise<string>;
   /**
    * Auth tokens of subaccounts whose sessions send callbacks here: their `X-Plivo-Signature-V2`
    * is made with the subaccount's token (`X-Plivo-Signature-Ma-V2` always with `authToken`).

@@ -86,8 +86,9 @@ pub struct ProxyConfig {
     pub proof_secret: String,
     /// Proof lifetime.
     pub proof_ttl_secs: u64,
-    /// Use `X-Forwarded-For` when `CF-Connecting-IP` is absent.
-    pub trust_forwarded_for: bool,
+    /// Proxies of the app's own in front that append to `X-Forwarded-For` (0: the header
+    /// is not trusted); see [`super::address`].
+    pub trust_forwarded_for: u32,
     /// Tokens of subaccounts whose sessions' callbacks arrive here (their V2 signatures).
     pub subaccount_tokens: Vec<String>,
 }
@@ -110,6 +111,19 @@ fn is_calling_code(text: &str) -> bool {
     (1..=3).contains(&text.len())
         && text.bytes().all(|b| b.is_ascii_digit())
         && !text.starts_with('0')
+}
+
+/// `trustForwardedFor`: `true` (one proxy in front), `false`, or a number of hops 1..=10.
+fn trusted_hops(arg: Arg) -> Result<u32, Error> {
+    match arg {
+        Arg::Absent | Arg::Bool(false) => Ok(0),
+        Arg::Bool(true) => Ok(1),
+        Arg::Number(n) if n.fract() == 0.0 && (1.0..=10.0).contains(&n) => Ok(n as u32),
+        _ => Err(Error::invalid_argument(
+            "trustForwardedFor",
+            "must be true, false, or the number of proxies in front (1 to 10)",
+        )),
+    }
 }
 
 fn is_secret(text: &str) -> bool {
@@ -277,8 +291,7 @@ impl ProxyConfig {
         let proof_ttl_secs =
             optional_integer("proofTtlSecs", options.take("proofTtlSecs"), 1, 86_400)?
                 .unwrap_or(600);
-        let trust_forwarded_for =
-            optional_bool("trustForwardedFor", options.take("trustForwardedFor"))?.unwrap_or(false);
+        let trust_forwarded_for = trusted_hops(options.take("trustForwardedFor"))?;
         let subaccount_tokens = take_callback_options(&mut options)?;
         let client = ClientConfig::from_options(options)?;
         Ok(ProxyConfig {
@@ -390,6 +403,9 @@ mod tests {
                 Arg::Map(vec![("perDay".into(), Arg::Number(1.0))]),
             ),
             ("trustForwardedFor", text("yes")),
+            ("trustForwardedFor", Arg::Number(0.0)),
+            ("trustForwardedFor", Arg::Number(11.0)),
+            ("trustForwardedFor", Arg::Number(1.5)),
             ("authToken", Arg::Absent),
             ("surprise", Arg::Bool(true)),
         ] {

@@ -12,6 +12,7 @@ use crate::api::model::Session;
 use crate::api::options::{CreateSessionParams, Options};
 use crate::api::params::{is_e164, is_otp, is_uuid, required_text, Arg, E164, OTP, UUID};
 
+use super::address::{client_bucket, Sources};
 use super::config::ProxyConfig;
 use super::limits::{Action, Decision, Rule};
 use super::proof::{self, Proof};
@@ -53,6 +54,10 @@ pub struct ProxyRequest {
     pub body: Option<String>,
     /// The body parsed as a JSON object, when it is one.
     pub json: Option<Options>,
+    /// Whether it came through Cloudflare (`request.cf` present).
+    pub on_cloudflare: bool,
+    /// What the app's `clientIp(request)` returned, when it has one.
+    pub client_ip: Option<String>,
 }
 
 impl ProxyRequest {
@@ -240,20 +245,15 @@ impl<B: Backend, S: LimitStore> Proxy<B, S> {
         }
     }
 
-    /// The client IP the per-IP limit counts.
-    fn client_ip<'a>(&self, request: &'a ProxyRequest) -> &'a str {
-        request
-            .header("cf-connecting-ip")
-            .or_else(|| {
-                self.config
-                    .trust_forwarded_for
-                    .then(|| request.header("x-forwarded-for"))
-                    .flatten()
-                    .and_then(|list| list.split(',').next())
-            })
-            .map(str::trim)
-            .filter(|ip| !ip.is_empty())
-            .unwrap_or("unknown")
+    /// The client address the per-address limits count (see [`super::address`]).
+    fn client_ip(&self, request: &ProxyRequest) -> String {
+        let sources = Sources {
+            from_app: request.client_ip.as_deref(),
+            cf_connecting_ip: request.header("cf-connecting-ip"),
+            on_cloudflare: request.on_cloudflare,
+            forwarded_for: request.header("x-forwarded-for"),
+        };
+        client_bucket(sources, self.config.trust_forwarded_for)
     }
 
     async fn limit(

@@ -3,6 +3,7 @@
 //! body limits and a signed proof of verification. Everything here is plain Rust; the JS
 //! layer (`js::proxy`) plugs in `fetch`, the clock and the limits' store.
 
+pub mod address;
 pub mod config;
 pub mod handler;
 pub mod limits;

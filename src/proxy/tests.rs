@@ -337,6 +337,9 @@ fn post_request(path: &str, fields: &[(&str, Arg)], headers: &[(&str, &str)]) ->
         headers: all,
         body: Some("{...}".into()),
         json: Some(options),
+        // As on Cloudflare, where CF-Connecting-IP can be trusted.
+        on_cloudflare: true,
+        client_ip: None,
     }
 }
 
@@ -344,6 +347,7 @@ fn get_request(path: &str) -> ProxyRequest {
     ProxyRequest {
         method: "GET".into(),
         url: format!("https://verify.example.com{path}"),
+        on_cloudflare: true,
         ..ProxyRequest::default()
     }
 }
@@ -510,22 +514,88 @@ fn sends_per_ip_are_capped_and_forwarded_for_is_trusted_only_when_asked() {
     );
     assert_eq!(h.send(elsewhere).status, 200);
 
-    // Without CF-Connecting-IP every request shares one bucket unless X-Forwarded-For is trusted.
-    let forwarded = |h: &Harness, n: u32| {
+    // Without a trusted address every request shares one bucket; with trustForwardedFor the
+    // entry the app's proxy appended (the right-most) counts, whatever the client put left.
+    let forwarded = |h: &Harness, n: u32, list: String, on_cloudflare: bool| {
         let mut r = post_request(
             "/verify/start",
-            &[("recipient", Arg::Text(format!("+1415555020{n}")))],
-            &[("x-forwarded-for", &format!("192.0.2.{n}, 10.0.0.1"))],
+            &[("recipient", Arg::Text(format!("+141555502{n:02}")))],
+            &[("x-forwarded-for", &list)],
         );
         r.headers.retain(|(k, _)| k != "cf-connecting-ip");
+        r.on_cloudflare = on_cloudflare;
         h.send(r).status
     };
+    let appended = |n: u32| format!("10.0.0.{n}, 192.0.2.{n}");
     let untrusting = harness();
-    let statuses: Vec<u16> = (0..4).map(|n| forwarded(&untrusting, n)).collect();
-    assert_eq!(statuses, [200, 200, 200, 429]);
+    let statuses: Vec<u16> = (0..4)
+        .map(|n| forwarded(&untrusting, n, appended(n), true))
+        .collect();
+    assert_eq!(statuses, [200, 200, 200, 429], "one shared bucket");
     let trusting = harness_with(vec![("trustForwardedFor", Arg::Bool(true))]);
-    let statuses: Vec<u16> = (0..4).map(|n| forwarded(&trusting, n)).collect();
-    assert_eq!(statuses, [200, 200, 200, 200]);
+    let statuses: Vec<u16> = (0..4)
+        .map(|n| forwarded(&trusting, n, appended(n), false))
+        .collect();
+    assert_eq!(
+        statuses,
+        [200, 200, 200, 200],
+        "four appended addresses, four buckets"
+    );
+    // Spoofing the left-most entries does not open new buckets.
+    let spoofing = harness_with(vec![("trustForwardedFor", Arg::Bool(true))]);
+    let statuses: Vec<u16> = (0..4)
+        .map(|n| forwarded(&spoofing, n, format!("198.51.100.{n}, 192.0.2.1"), false))
+        .collect();
+    assert_eq!(statuses, [200, 200, 200, 429]);
+}
+
+#[test]
+fn cf_connecting_ip_counts_only_on_cloudflare() {
+    // Off Cloudflare (Node, Deno, Bun, self-hosted workerd) the header is the client's own
+    // writing: changing it opens no new bucket.
+    let h = harness();
+    let statuses: Vec<u16> = (0..4)
+        .map(|n| {
+            let mut r = post_request(
+                "/verify/start",
+                &[("recipient", Arg::Text(format!("+141555503{n:02}")))],
+                &[("cf-connecting-ip", &format!("198.51.100.{n}"))],
+            );
+            r.on_cloudflare = false;
+            h.send(r).status
+        })
+        .collect();
+    assert_eq!(
+        statuses,
+        [200, 200, 200, 429],
+        "spoofed addresses share one bucket"
+    );
+}
+
+#[test]
+fn ipv6_clients_count_per_64_and_the_apps_client_ip_comes_first() {
+    let h = harness();
+    let from = |n: u32, ip: &str, app: Option<&str>| {
+        let mut r = post_request(
+            "/verify/start",
+            &[("recipient", Arg::Text(format!("+141555504{n:02}")))],
+            &[("cf-connecting-ip", ip)],
+        );
+        r.client_ip = app.map(str::to_owned);
+        h.send(r).status
+    };
+    // Rotating through one /64 is one client.
+    let statuses: Vec<u16> = (0..4)
+        .map(|n| from(n, &format!("2001:db8:7:7::{n:x}"), None))
+        .collect();
+    assert_eq!(statuses, [200, 200, 200, 429]);
+    assert_eq!(
+        from(4, "2001:db8:7:8::1", None),
+        200,
+        "the next /64 is another"
+    );
+    // The app's clientIp(request) wins over the header.
+    assert_eq!(from(5, "2001:db8:7:8::1", Some("198.51.100.77")), 200);
 }
 
 #[test]
@@ -854,6 +924,7 @@ fn signed_callback(url_called: &str, token: &str) -> ProxyRequest {
         ],
         body: Some(body),
         json: None,
+        ..ProxyRequest::default()
     }
 }
 
@@ -914,6 +985,7 @@ fn plivo_callback(v2_token: &str, ma_token: &str, nonce: &str) -> ProxyRequest {
         ],
         body: Some(body),
         json: None,
+        ..ProxyRequest::default()
     }
 }
 

@@ -6,6 +6,7 @@
 import {
   VerifyClient,
   VerifyError,
+  VerifyProxy,
   parseStatusCallback,
   verifyCallbackRequest,
   verifyCallbackSignature,
@@ -28,6 +29,7 @@ import type {
   ValidateSessionResponse,
   VerifyClientOptions,
   VerifyErrorCode,
+  VerifyProxyOptions,
 } from "plivo-verify-wasm";
 import * as raw from "plivo-verify-wasm/raw";
 
@@ -332,4 +334,24 @@ export function wrongArguments(client: VerifyClient, request: Request): void {
   const code: VerifyErrorCode = "timeout";
   // @ts-expect-error not a VerifyErrorCode
   const wrong: VerifyErrorCode = "teapot";
+}
+
+export function proxy(env: { PLIVO_AUTH_ID: string; PLIVO_AUTH_TOKEN: string; PROOF_SECRET: string }): VerifyProxy {
+  const options: VerifyProxyOptions = {
+    authId: env.PLIVO_AUTH_ID,
+    authToken: env.PLIVO_AUTH_TOKEN,
+    proofSecret: env.PROOF_SECRET,
+    subaccountTokens: ["sub-token"],
+    trustForwardedFor: 2,
+    clientIp: (request: Request) => request.headers.get("x-real-ip") ?? "",
+    maxResponseBytes: 65536,
+  };
+  void new VerifyProxy({ ...options, trustForwardedFor: true, clientIp: async () => "203.0.113.7" });
+  // @ts-expect-error trustForwardedFor is a boolean or a number
+  void new VerifyProxy({ ...options, trustForwardedFor: "yes" });
+  // @ts-expect-error clientIp gives a string
+  void new VerifyProxy({ ...options, clientIp: () => 42 });
+  // @ts-expect-error allowV2 is no longer an option
+  void new VerifyProxy({ ...options, allowV2: true });
+  return new VerifyProxy(options);
 }
