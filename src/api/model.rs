@@ -1,6 +1,8 @@
-//! The API's objects as Rust types: read from the wire (snake_case, lenient: any field may
-//! be missing or null, numbers may come as strings and money as numbers, statuses in any
-//! case) and written for JavaScript in camelCase, documented fields as `null` when absent.
+//! The API's objects as Rust types: read from the wire (snake_case, lenient: any field but
+//! the ids that make an answer what it is may be missing or null, numbers may come as
+//! strings and money as numbers, statuses in any case) and written for JavaScript in
+//! camelCase, documented fields as `null` when absent. A 2xx without those ids (a session
+//! without `session_uuid`, a list without `meta` or `sessions`) is not the documented shape.
 
 use super::json::Json;
 use super::params::Arg;
@@ -160,8 +162,8 @@ impl ToJson for ValidateSessionResponse {
 pub struct Session {
     /// Plivo's request id (get only).
     pub api_id: Option<String>,
-    /// The session's id.
-    pub session_uuid: Option<String>,
+    /// The session's id (required: a 2xx without it is not a session, `invalid_response`).
+    pub session_uuid: String,
     /// The Verify application used.
     pub app_uuid: Option<String>,
     /// The number the code went to.
@@ -201,7 +203,7 @@ impl FromWire for Session {
         };
         Ok(Session {
             api_id: text(f, "api_id"),
-            session_uuid: text(f, "session_uuid"),
+            session_uuid: text(f, "session_uuid").ok_or("a session has no session_uuid")?,
             app_uuid: text(f, "app_uuid"),
             recipient: text(f, "recipient"),
             channel: lower(f, "channel"),
@@ -227,7 +229,7 @@ impl ToJson for Session {
             fields.push(("apiId", Json::str(api_id.as_str())));
         }
         fields.extend([
-            ("sessionUuid", opt_text(&self.session_uuid)),
+            ("sessionUuid", Json::str(self.session_uuid.as_str())),
             ("appUuid", opt_text(&self.app_uuid)),
             ("recipient", opt_text(&self.recipient)),
             ("channel", opt_text(&self.channel)),
@@ -556,13 +558,13 @@ mod tests {
     #[test]
     fn nulls_strings_for_numbers_and_numbers_for_money() {
         let s: Session = read(
-            r#"{"session_uuid": null, "count": "2", "status": 7, "attempt_details": null,
+            r#"{"session_uuid": "s", "count": "2", "status": 7, "attempt_details": null,
                 "charges": {"total_charge": 1, "validation_charge": 0.05, "attempt_charges": null},
                 "alias": "a", "requestor_ip": "1.2.3.4", "destination_country_iso2": "US",
                 "destination_network": "X", "unknown_field": {"nested": true}}"#,
         )
         .unwrap();
-        assert_eq!(s.session_uuid, None);
+        assert_eq!(s.session_uuid, "s");
         assert_eq!(s.count, Some(2));
         assert_eq!(
             s.status, None,
@@ -573,12 +575,19 @@ mod tests {
         assert_eq!(charges.total_charge.as_deref(), Some("1"));
         assert_eq!(charges.validation_charge, None);
         assert_eq!(s.requestor_ip.as_deref(), Some("1.2.3.4"));
-        assert_eq!(read::<Session>("{}").unwrap(), Session::default());
+        let bare: Session = read(r#"{"session_uuid": ""}"#).unwrap();
+        assert_eq!(bare, Session::default());
     }
 
     #[test]
     fn shapes_that_are_not_the_documented_ones_fail() {
         assert!(read::<Session>("[]").is_err());
+        // A 2xx of the wrong shape: a session without its id (or with a null one).
+        assert!(read::<Session>("{}").is_err());
+        assert!(read::<Session>(r#"{"session_uuid": null, "status": "verified"}"#).is_err());
+        assert!(
+            read::<SessionList>(r#"{"meta": {}, "sessions": [{"status": "verified"}]}"#).is_err()
+        );
         assert!(read::<Session>(r#"{"attempt_details": "x"}"#).is_err());
         assert!(read::<Session>(r#"{"attempt_details": [1]}"#).is_err());
         assert!(read::<Session>(r#"{"charges": "free"}"#).is_err());

@@ -172,7 +172,8 @@ export interface Charges {
 export interface Session {
   /** Present on `getSession` answers. */
   apiId?: string;
-  sessionUuid: string | null;
+  /** Always there: an answer without it is refused as `invalid_response`. */
+  sessionUuid: string;
   appUuid: string | null;
   recipient: string | null;
   /** The last channel used. */

@@ -133,7 +133,7 @@ impl Backend for FakePlivo {
             .get(session_uuid)
             .ok_or_else(|| Error::from_status(404, Some("session not found".into()), None, None))?;
         Ok(Session {
-            session_uuid: Some(session_uuid.into()),
+            session_uuid: session_uuid.into(),
             recipient: Some(s.recipient.clone()),
             status: Some(s.status.clone()),
             channel: Some("sms".into()),

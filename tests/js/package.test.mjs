@@ -510,6 +510,16 @@ describe("errors", () => {
     assert.ok((await client().listSessions({ limit: 20 })).sessions.length >= 3);
   });
 
+  test("a 2xx of the wrong shape: invalid_response", async () => {
+    const answering = (body) => client({ fetch: async () => new Response(JSON.stringify(body), { status: 200 }) });
+    await failure(() => answering({ status: "verified", recipient: "14155550100" }).getSession(unknown), { code: "invalid_response", status: 200 });
+    await failure(() => answering({ session_uuid: null }).getSession(unknown), { code: "invalid_response", status: 200 });
+    await failure(() => answering({ api_id: "a", meta: { limit: 20 } }).listSessions(), { code: "invalid_response", status: 200 });
+    await failure(() => answering({ meta: {}, sessions: [{ status: "verified" }] }).listSessions(), { code: "invalid_response", status: 200 });
+    const empty = await answering({ meta: { limit: 20, offset: 0, next: null, previous: null }, sessions: null }).listSessions();
+    assert.deepEqual(empty.sessions, [], "sessions: null is an empty page");
+  });
+
   test("an answer that is not JSON: invalid_response", async () => {
     const verify = client({ fetch: async () => new Response("<html>oops</html>", { status: 200 }) });
     await failure(() => verify.getSession(unknown), { code: "invalid_response", status: 200 });

@@ -89,7 +89,7 @@ export async function flow(env: Env): Promise<void> {
 
   const session: Session = await client.getSession(uuid);
   notAny(session);
-  const sessionUuid: string | null = notAny(session.sessionUuid);
+  const sessionUuid: string = notAny(session.sessionUuid);
   const appUuid: string | null = notAny(session.appUuid);
   const recipient: string | null = notAny(session.recipient);
   const channel: Channel | string | null = notAny(session.channel);
