@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { createServer } from "node:http";
 import { after, before, describe, test } from "node:test";
 import plivo from "plivo";
+import { startReceiver as receiver } from "../../tests/js/support/receiver.mjs";
 import { poll, startSandbox } from "../../tests/js/support/sandbox.mjs";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -13,23 +14,6 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 /** The SDK's client, pointed at a sandbox (`url` replaces https://api.plivo.com/v1/Account/{id}). */
 const sdkClient = (sb, authId = sb.authId, authToken = sb.authToken) =>
   new plivo.Client(authId, authToken, { url: `${sb.base}/v1/Account/${authId}` });
-
-/** A receiver for status callbacks: every request it got. */
-async function receiver() {
-  const received = [];
-  const server = createServer((req, res) => {
-    let body = "";
-    req.setEncoding("utf8");
-    req.on("data", (chunk) => (body += chunk));
-    req.on("end", () => {
-      received.push({ method: req.method, path: req.url, headers: req.headers, body });
-      res.writeHead(200).end("ok");
-    });
-  });
-  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const base = `http://127.0.0.1:${server.address().port}`;
-  return { base, received, close: () => new Promise((resolve) => server.close(resolve)) };
-}
 
 /** Runs `call` and returns what it threw or rejected with. */
 async function rejection(call) {

@@ -2,13 +2,13 @@
 // tests/js/node_modules/plivo-verify-wasm, imported by name (so Node picks the `node`
 // condition of its exports map), driven against a sandbox this file starts.
 import assert from "node:assert/strict";
-import { createServer } from "node:http";
 import { createServer as createNetServer } from "node:net";
 import { createHmac } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { ensureInstalled, installedFiles, ROOT } from "./support/install.mjs";
+import { startReceiver } from "./support/receiver.mjs";
 import { countingFetch, poll, redact, secret, startSandbox } from "./support/sandbox.mjs";
 
 const PUBLIC = [
@@ -529,9 +529,7 @@ describe("errors", () => {
 });
 
 describe("status callbacks", () => {
-  let server;
-  const received = [];
-  let port;
+  let receiver;
   // A sandbox of its own that signs with every scheme (V2 and Ma-V2, as Plivo signs Verify
   // callbacks, and V3), so each check below meets real headers.
   let signing;
@@ -539,33 +537,23 @@ describe("status callbacks", () => {
   before(async () => {
     signing = await startSandbox({ seed: 8, args: ["--sign", "all"] });
     secrets.push(signing.authToken);
-    server = createServer((req, res) => {
-      let body = "";
-      req.setEncoding("utf8");
-      req.on("data", (chunk) => (body += chunk));
-      req.on("end", () => {
-        received.push({ method: req.method, path: req.url, headers: req.headers, body });
-        res.writeHead(200).end("ok");
-      });
-    });
-    await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
-    port = server.address().port;
+    receiver = await startReceiver();
   });
   after(async () => {
-    await new Promise((resolve) => server.close(resolve));
+    await receiver?.close();
     await signing?.stop();
   });
 
   /** Creates a session with a callback URL and waits for its first callback. */
   async function firstCallback(method, recipient) {
-    const url = `http://127.0.0.1:${port}/cb/${method.toLowerCase()}?tenant=acme`;
+    const url = `${receiver.base}/cb/${method.toLowerCase()}?tenant=acme`;
     const verify = new api.VerifyClient(signing.options());
     const { sessionUuid } = await verify.createSession({ recipient, url, method });
-    const callback = await poll(() => received.find((r) => r.method === method && (r.body + r.path).includes(sessionUuid)), {
+    const callback = await poll(() => receiver.received.find((r) => r.method === method && (r.body + r.path).includes(sessionUuid)), {
       tries: 200,
       what: `a ${method} callback from the sandbox`,
     });
-    return { sessionUuid, callback, url: `http://127.0.0.1:${port}${callback.path}` };
+    return { sessionUuid, callback, url: `${receiver.base}${callback.path}` };
   }
 
   /** The received callback as the fetch `Request` a worker or server would see. */
