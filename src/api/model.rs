@@ -278,7 +278,9 @@ pub struct AttemptDetail {
     pub fraud_check: Option<String>,
 }
 
-/// `attempt_uuid`, or `attemp_uuid` as one of Plivo's official fixtures spells it.
+/// `attempt_uuid`, or `attemp_uuid`: the spelling of one official SDK fixture, as the review
+/// of the SDKs behind issue 10 reported it (the stored copies searched here do not show it;
+/// reading both costs nothing).
 fn attempt_uuid(fields: &mut Fields) -> Option<String> {
     text(fields, "attempt_uuid").or_else(|| text(fields, "attemp_uuid"))
 }
