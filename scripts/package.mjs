@@ -106,7 +106,7 @@ if (snippet) {
   }
   // index.d.ts declares this constructor: keep the two in step.
   const params = String(VerifyError).match(/constructor\s*\(([^)]*)\)/)?.[1].replace(/\s+/g, "");
-  if (params !== "code,message,status,apiId,retryAfterMs,argument") {
+  if (params !== "code,message,status,apiId,retryAfterMs,argument,reason") {
     fail(`VerifyError's constructor is (${params}): update the declaration in scripts/package.mjs`);
   }
   if (values.includes("VerifyError")) fail("the glue itself exports VerifyError: re-export only one");
@@ -238,7 +238,8 @@ if (snippet || has("VerifyError")) {
  * Every failure of plivo-verify-wasm: thrown (or the rejection of a Promise) by every
  * function and method of this package. Branch on \`code\`; \`status\`, \`apiId\` and
  * \`retryAfterMs\` are there when the server answered, \`argument\` names the argument at
- * fault for \`invalid_argument\`. Messages never contain the auth token or a code.
+ * fault for \`invalid_argument\`, \`reason\` the proxy guard that refused a
+ * \`VerifyBrowserClient\` call. Messages never contain the auth token or a code.
  */
 export declare class VerifyError extends Error {
   constructor(
@@ -248,6 +249,7 @@ export declare class VerifyError extends Error {
     apiId?: string,
     retryAfterMs?: number,
     argument?: string,
+    reason?: string,
   );
   readonly name: "VerifyError";
   /** What kind of failure; stable. */
@@ -260,6 +262,8 @@ export declare class VerifyError extends Error {
   readonly retryAfterMs?: number;
   /** The argument at fault (\`invalid_argument\` only), as this API names it. */
   readonly argument?: string;
+  /** The \`VerifyProxy\` guard that refused (e.g. \`sends_per_recipient\`, \`country_not_allowed\`). */
+  readonly reason?: string;
 }
 `;
   }

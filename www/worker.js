@@ -4,12 +4,18 @@
 // from `env` and wires it up. Deploy: see wrangler.toml beside it.
 //
 //   secrets  PLIVO_AUTH_ID, PLIVO_AUTH_TOKEN, PROOF_SECRET (>= 32 characters)
+//            PROOF_SECRET_PREVIOUS  the secret PROOF_SECRET replaced, while its proofs may
+//                             still be in flight (a rotation); optional
 //            PLIVO_SUBACCOUNT_TOKENS  comma-separated tokens of subaccounts whose sessions'
 //                             callbacks come here (their X-Plivo-Signature-V2); optional
 //   vars     PUBLIC_URL       where Plivo reaches this worker (status callbacks); optional
+//            PROOF_AUDIENCE   the proofs' "aud" (your app's origin); optional
 //            ALLOWED_ORIGINS  comma-separated origins allowed to call cross-origin; optional
-//            ALLOWED_COUNTRY_CODES  comma-separated calling codes codes may be sent to
-//                             (e.g. "1,44"); optional: any (an SMS-pumping guard worth setting)
+//            ALLOWED_COUNTRIES  comma-separated ISO 3166 countries codes may be sent to
+//                             (e.g. "US,CA,GB"); optional: any (an SMS-pumping guard worth
+//                             setting; NANP countries are told apart by area code)
+//            ALLOWED_COUNTRY_CODES  comma-separated calling codes (e.g. "44"); optional
+//            SHADOW           "true": the guards decide and log, but never refuse
 //            PLIVO_BASE_URL   another Plivo API base (the local sandbox); optional
 //            LIMITS           the guards' limits as JSON, e.g. {"sendsPerRecipient":[3,600]};
 //                             optional (the package's defaults otherwise)
@@ -50,14 +56,17 @@ function options(env) {
   const opts = {
     authId: env.PLIVO_AUTH_ID,
     authToken: env.PLIVO_AUTH_TOKEN,
-    proofSecret: env.PROOF_SECRET,
+    proofSecrets: [env.PROOF_SECRET, env.PROOF_SECRET_PREVIOUS].filter(Boolean),
     basePath: BASE_PATH,
     allowedOrigins: list(env.ALLOWED_ORIGINS),
     onStatus: logStatus,
   };
   if (env.PLIVO_BASE_URL) opts.baseUrl = env.PLIVO_BASE_URL;
   if (env.PUBLIC_URL) opts.publicUrl = env.PUBLIC_URL;
+  if (env.PROOF_AUDIENCE) opts.proofAudience = env.PROOF_AUDIENCE;
+  if (env.ALLOWED_COUNTRIES) opts.allowedCountries = list(env.ALLOWED_COUNTRIES);
   if (env.ALLOWED_COUNTRY_CODES) opts.allowedCountryCodes = list(env.ALLOWED_COUNTRY_CODES);
+  if (env.SHADOW === "true" || env.SHADOW === true) opts.shadow = true;
   if (env.LIMITS) opts.limits = typeof env.LIMITS === "string" ? JSON.parse(env.LIMITS) : env.LIMITS;
   if (env.VERIFY_LIMITER) opts.limitStore = env.VERIFY_LIMITER;
   if (env.PLIVO_SUBACCOUNT_TOKENS) opts.subaccountTokens = list(env.PLIVO_SUBACCOUNT_TOKENS);

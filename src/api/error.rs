@@ -154,6 +154,8 @@ pub struct Error {
     pub api_id: Option<String>,
     /// How long the server asked to wait (`Retry-After`), in milliseconds.
     pub retry_after_ms: Option<u64>,
+    /// The proxy guard that refused (`sends_per_recipient`…), in answers of `VerifyProxy`.
+    pub reason: Option<String>,
 }
 
 impl Error {
@@ -166,6 +168,7 @@ impl Error {
             status: None,
             api_id: None,
             retry_after_ms: None,
+            reason: None,
         }
     }
 

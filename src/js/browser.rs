@@ -206,9 +206,14 @@ async fn call_proxy(
         .and_then(|c| ErrorCode::parse(&c))
         .unwrap_or_else(|| ErrorCode::for_status(reply.status));
     let message = field("message").unwrap_or_else(|| format!("HTTP {}", reply.status));
+    // A guard's name: short snake_case, anything else is dropped.
+    let reason = field("reason").filter(|r| {
+        (1..=40).contains(&r.len()) && r.bytes().all(|b| b.is_ascii_lowercase() || b == b'_')
+    });
     Err(Error {
         status: Some(reply.status),
         retry_after_ms: reply.retry_after.as_deref().and_then(parse_retry_after),
+        reason,
         ..Error::new(code, message)
     })
 }

@@ -17,6 +17,7 @@ extern "C" {
         api_id: Option<String>,
         retry_after_ms: Option<f64>,
         argument: Option<String>,
+        reason: Option<String>,
     ) -> JsVerifyError;
 }
 
@@ -29,6 +30,7 @@ pub fn to_js(error: Error) -> JsValue {
         error.api_id,
         error.retry_after_ms.map(|ms| ms as f64),
         error.argument,
+        error.reason,
     )
     .into()
 }

@@ -11,11 +11,13 @@ use wasm_bindgen_futures::{future_to_promise, JsFuture};
 
 use crate::api::error::{Error, ErrorCode};
 use crate::api::options::Options;
-use crate::api::params::{is_non_empty, required_text, Arg, NON_EMPTY};
+use crate::api::params::{
+    is_non_empty, optional_integer, optional_text, required_text, Arg, NON_EMPTY,
+};
 use crate::js::client::Client;
 use crate::js::convert::{self, property, type_name};
 use crate::js::error;
-use crate::proxy::config::ProxyConfig;
+use crate::proxy::config::{self, ProxyConfig};
 use crate::proxy::handler::{self, LimitStore, Proxy, ProxyRequest, ProxyResponse, MAX_BODY};
 use crate::proxy::limits::{self, Action, Decision, Limiter, MemoryStore, Rule};
 use crate::proxy::proof;
@@ -24,6 +26,13 @@ use crate::proxy::proof;
 const LIMITER_NAME: &str = "plivo-verify-limits";
 /// Largest message the limiter accepts.
 const MAX_LIMITER_MESSAGE: usize = 16 * 1024;
+
+#[wasm_bindgen]
+extern "C" {
+    /// `console.warn`.
+    #[wasm_bindgen(js_namespace = console, js_name = warn)]
+    fn console_warn(message: &str);
+}
 
 /// Calls `object[name](...args)`.
 fn call(object: &JsValue, name: &str, args: &[JsValue]) -> Result<JsValue, JsValue> {
@@ -158,6 +167,13 @@ impl VerifyProxy {
             let request = read;
             let now_ms = js_sys::Date::now() as u64;
             let handled = inner.proxy.handle(&request, now_ms).await;
+            for reason in &handled.shadowed {
+                // Shadow mode: the refusal that was not made. Only the guard's name: no
+                // number, address or session.
+                console_warn(&format!(
+                    "plivo-verify shadow: {reason} would have refused this request"
+                ));
+            }
             let mut response = handled.response;
             if let (Some(accepted), Some(on_status)) = (handled.event, &inner.on_status) {
                 let delivered = match convert::to_js(&accepted.callback) {
@@ -188,7 +204,16 @@ impl VerifyProxy {
         let fetch = convert::take_fetch(&mut entries, options)?;
         let on_status = take_function(&mut entries, options, "onStatus")?;
         let client_ip = take_function(&mut entries, options, "clientIp")?;
-        let store = Store::take_option(&mut entries, options, Rc::default)?;
+        let max_keys = optional_integer(
+            "maxMemoryKeys",
+            entries.take("maxMemoryKeys"),
+            1,
+            10_000_000,
+        )?
+        .map_or(limits::DEFAULT_MAX_KEYS, |n| n as usize);
+        let store = Store::take_option(&mut entries, options, || {
+            Rc::new(MemoryStore::with_max_keys(max_keys))
+        })?;
         let config = ProxyConfig::from_options(entries)?;
         let backend = Client::new(&config.client, fetch);
         Ok(VerifyProxy {
@@ -377,21 +402,24 @@ async fn limiter_answer(storage: &JsValue, request: &JsValue) -> Result<Decision
     let parsed =
         js_sys::JSON::parse(&text).map_err(|_| Error::new(ErrorCode::InvalidJson, "not JSON"))?;
     let (rules, action, now_ms) = limits::decode_request(convert::arg(&parsed))?;
-    let keys: Array = rules.iter().map(|r| JsValue::from_str(&r.key)).collect();
+    let distinct = limits::distinct_keys(&rules);
+    let keys: Array = distinct
+        .iter()
+        .map(|(key, _)| JsValue::from_str(key))
+        .collect();
     let stored = settle(call(storage, "get", &[keys.into()]).map_err(failed)?)
         .await
         .map_err(failed)?;
     let mut limiter = Limiter::default();
-    for rule in &rules {
-        let events =
-            call(&stored, "get", &[rule.key.as_str().into()]).unwrap_or(JsValue::UNDEFINED);
+    for &(key, window_ms) in &distinct {
+        let events = call(&stored, "get", &[key.into()]).unwrap_or(JsValue::UNDEFINED);
         if Array::is_array(&events) {
             let events = Array::from(&events)
                 .iter()
                 .filter_map(|t| t.as_f64())
                 .map(|t| t as u64)
                 .collect();
-            limiter.load(&rule.key, events);
+            limiter.load(key, events, window_ms);
         }
     }
     let decision = limiter.act(&rules, action, now_ms);
@@ -400,16 +428,16 @@ async fn limiter_answer(storage: &JsValue, request: &JsValue) -> Result<Decision
         return Ok(decision);
     }
     let (changed, emptied) = (Object::new(), Array::new());
-    for rule in &rules {
-        let events = limiter.events(&rule.key);
+    for &(key, _) in &distinct {
+        let events = limiter.events(key);
         if events.is_empty() {
-            emptied.push(&rule.key.as_str().into());
+            emptied.push(&key.into());
         } else {
             let list: Array = events
                 .iter()
                 .map(|&t| JsValue::from_f64(t as f64))
                 .collect();
-            let _ = Reflect::set(&changed, &rule.key.as_str().into(), &list);
+            let _ = Reflect::set(&changed, &key.into(), &list);
         }
     }
     if Object::keys(&changed).length() > 0 {
@@ -425,23 +453,38 @@ async fn limiter_answer(storage: &JsValue, request: &JsValue) -> Result<Decision
     Ok(decision)
 }
 
-/// Checks a proof of verification from the proxy's `/check` (an HS256 JWT) with the same
-/// `proofSecret`: its fields, or `VerifyError` `invalid_proof` / `expired_proof`.
+/// Checks a proof of verification from the proxy's `/check` (an HS256 JWT) with the
+/// proxy's `proofSecret`, or its `proofSecrets` during a rotation (the proof's key id picks
+/// one); `options.audience` / `options.issuer` must match when given. Its fields, or
+/// `VerifyError` `invalid_proof` / `expired_proof`.
 #[wasm_bindgen(js_name = verifyProof, unchecked_return_type = "VerifiedProof")]
 pub fn verify_proof(
     #[wasm_bindgen(unchecked_param_type = "string")] proof: JsValue,
-    #[wasm_bindgen(js_name = proofSecret, unchecked_param_type = "string")] proof_secret: JsValue,
+    #[wasm_bindgen(js_name = proofSecret, unchecked_param_type = "string | string[]")]
+    proof_secret: JsValue,
+    #[wasm_bindgen(unchecked_optional_param_type = "VerifyProofOptions")] options: JsValue,
 ) -> Result<JsValue, JsValue> {
     let check = || -> Result<JsValue, Error> {
         let token = required_text("proof", convert::arg(&proof), is_non_empty, NON_EMPTY)?;
-        let secret = required_text(
-            "proofSecret",
-            convert::arg(&proof_secret),
-            |s| s.chars().count() >= 32,
-            "the proxy's proofSecret (at least 32 characters)",
-        )?;
+        let secrets = config::secrets("proofSecret", convert::arg(&proof_secret))?;
+        let mut options = convert::options("options", &options, true)?;
+        let claim = |name: &'static str, arg: Arg| {
+            optional_text(
+                name,
+                arg,
+                proof::is_claim_name,
+                "the proxy's proofAudience / proofIssuer",
+            )
+        };
+        let audience = claim("audience", options.take("audience"))?;
+        let issuer = claim("issuer", options.take("issuer"))?;
+        options.finish()?;
+        let expected = proof::Expected {
+            audience: audience.as_deref(),
+            issuer: issuer.as_deref(),
+        };
         let now_secs = (js_sys::Date::now() / 1000.0) as u64;
-        convert::to_js(&proof::verify(&token, &secret, now_secs)?)
+        convert::to_js(&proof::verify(&token, &secrets, &expected, now_secs)?)
     };
     check().map_err(error::to_js)
 }

@@ -284,21 +284,40 @@ export interface VerifyCallbackSignatureV2Params {
 /** `[count, seconds]`: at most `count` events per `seconds`. */
 export type LimitWindow = [number, number];
 
-/** The proxy's guards. */
+/**
+ * The proxy's guards. A refusal answers 429 with `Retry-After` and names its guard in
+ * `error.reason` (the key below in snake_case, e.g. `sends_per_recipient`; `resend_wait`,
+ * `failure_cooldown`).
+ */
 export interface ProxyLimits {
-  /** Codes sent to one number; default `[3, 600]`. */
+  /** Codes sent to one number, whoever asks; default `[10, 3600]`. */
   sendsPerRecipient?: LimitWindow;
-  /** Codes requested from one client IP; default `[10, 3600]`. */
+  /** Codes sent to one number at one client address's request; default `[3, 3600]`. */
+  sendsPerRecipientIp?: LimitWindow;
+  /** Codes requested from one client address; default `[10, 3600]`. */
   sendsPerIp?: LimitWindow;
-  /** Wait between two sends to one number, seconds; default 30. */
+  /** Codes sent in all (a brake on pumping); default `[1000, 3600]`. */
+  sendsTotal?: LimitWindow;
+  /** Codes sent to numbers that differ only in their last 3 digits; default `[20, 3600]`. */
+  sendsPerPrefix?: LimitWindow;
+  /** Voice calls to one number; default `[3, 3600]`. */
+  voicePerRecipient?: LimitWindow;
+  /** Wait between two sends to one number from one address, seconds; default 30. */
   resendAfterSecs?: number;
-  /** Code checks per session; default 5. */
+  /** Code checks per session from one client address; default 5. */
   checksPerSession?: number;
-  /** Wrong codes per number before it is locked out; default `[10, 86400]`. */
+  /** Consecutive wrong codes for one number from anywhere before its checks and sends stop (NIST SP 800-63B); default `[100, 86400]`. A right code starts over. */
   failuresPerRecipient?: LimitWindow;
+  /** Growing cool-downs on wrong codes for one number from one address (1 to 4 windows); default `[[5, 300], [10, 3600], [20, 86400]]`. */
+  failureCooldowns?: LimitWindow[];
+  /** Wrong codes from one client address, any number; default `[30, 3600]`. */
+  failuresPerIp?: LimitWindow;
   /** `/check` and `/session` requests from one client IP (each costs Plivo calls); default `[60, 60]`. */
   readsPerIp?: LimitWindow;
 }
+
+/** ISO 3166 alpha-2 country code, e.g. `"US"`. */
+export type CountryCode = string;
 
 /** A Durable Object namespace binding (of the `VerifyLimiter` class). */
 export interface LimitStoreNamespace {
@@ -318,11 +337,23 @@ export interface VerifyProxyOptions extends VerifyClientOptions {
   allowedOrigins?: string[];
   /** Where Plivo reaches the proxy: callbacks go to `publicUrl + basePath + "/callback"`. */
   publicUrl?: string;
-  /** Calling codes codes may be sent to, e.g. `["1", "44"]`; absent: any. */
+  /** Calling codes codes may be sent to, e.g. `["1", "44"]`; absent: any. `"1"` admits every NANP country (Jamaica, the Dominican Republic…): prefer `allowedCountries`. */
   allowedCountryCodes?: string[];
+  /** Countries codes may be sent to, e.g. `["US", "CA"]` (NANP told apart by area code); absent: any. With `allowedCountryCodes`, either admits. */
+  allowedCountries?: CountryCode[];
   limits?: ProxyLimits;
-  /** Signs the proofs of verification: a random string of at least 32 characters. */
-  proofSecret: string;
+  /** Decide and log (`console.warn`, the guard's name only) but never refuse: to tune the limits on live traffic. Default false. */
+  shadow?: boolean;
+  /** Keys the in-memory limit store keeps (oldest evicted first); default 100000. */
+  maxMemoryKeys?: number;
+  /** Signs the proofs of verification: a random string of at least 32 characters. Or `proofSecrets`. */
+  proofSecret?: string;
+  /** During a rotation: `[current, previous…]` (1 to 4); the first signs, each verifies. Instead of `proofSecret`. */
+  proofSecrets?: string[];
+  /** The proofs' `iss`; default `"plivo-verify-wasm"`. */
+  proofIssuer?: string;
+  /** The proofs' `aud`, e.g. your app's origin; default `"plivo-verify-wasm"`. */
+  proofAudience?: string;
   /** Proof lifetime in seconds; default 600. */
   proofTtlSecs?: number;
   /**
@@ -357,7 +388,23 @@ export interface VerifiedProof {
   /** E.164 with `+`. */
   recipient: string;
   /** Unix seconds. */
+  issuedAt: number;
+  /** Unix seconds. */
   expiresAt: number;
+  /** `iss`. */
+  issuer: string;
+  /** `aud`. */
+  audience: string;
+  /** `jti`: unique per proof (accept each once, if you keep them until `expiresAt`). */
+  id: string;
+}
+
+/** What `verifyProof` requires besides the signature and the expiry. */
+export interface VerifyProofOptions {
+  /** The proxy's `proofAudience`: a proof for another audience is `invalid_proof`. */
+  audience?: string;
+  /** The proxy's `proofIssuer`. */
+  issuer?: string;
 }
 
 /** Options of `verifyCallbackRequest`. */

@@ -3,10 +3,10 @@
 /**
  * Every failure of plivo-verify-wasm: an `Error` with a stable `code`, and the HTTP
  * `status`, Plivo's `apiId` and `retryAfterMs` when the server sent them. `argument` names
- * the argument at fault for `invalid_argument`.
+ * the argument at fault for `invalid_argument`; `reason` the proxy guard that refused.
  */
 export class VerifyError extends Error {
-  constructor(code, message, status, apiId, retryAfterMs, argument) {
+  constructor(code, message, status, apiId, retryAfterMs, argument, reason) {
     super(message);
     this.name = "VerifyError";
     this.code = code;
@@ -14,6 +14,7 @@ export class VerifyError extends Error {
     if (apiId !== undefined) this.apiId = apiId;
     if (retryAfterMs !== undefined) this.retryAfterMs = retryAfterMs;
     if (argument !== undefined) this.argument = argument;
+    if (reason !== undefined) this.reason = reason;
   }
 }
 

@@ -6,6 +6,8 @@ use crate::api::error::Error;
 use crate::api::options::{ClientConfig, Options};
 use crate::api::params::*;
 
+use super::proof;
+
 /// A `[count, seconds]` limit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Window {
@@ -15,46 +17,68 @@ pub struct Window {
     pub secs: u64,
 }
 
-/// The guards' limits.
+/// The guards' limits. Each is counted where an attacker cannot use up someone else's
+/// allowance with one address: per number *and address* for the short-term ones, per number
+/// only for the bounds that protect the phone's owner and the bill.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Limits {
-    /// Codes sent to one number (default 3 per 10 minutes).
+    /// Codes sent to one number, whoever asks (default 10 per hour: the bound on texts one
+    /// phone receives).
     pub sends_per_recipient: Window,
-    /// Codes requested by one client IP (default 10 per hour).
+    /// Codes sent to one number at the request of one client address (default 3 per hour),
+    /// so one address never uses up the number's allowance.
+    pub sends_per_recipient_ip: Window,
+    /// Codes requested by one client address, to any number (default 10 per hour).
     pub sends_per_ip: Window,
-    /// Minimum wait between two sends to one number (default 30 s).
+    /// Codes sent by this proxy in all (default 1,000 per hour): the brake on a pumping run
+    /// spread over many numbers and addresses.
+    pub sends_total: Window,
+    /// Codes sent to numbers that differ only in their last [`PREFIX_FREE_DIGITS`] digits
+    /// (default 20 per hour): pumping walks number ranges.
+    pub sends_per_prefix: Window,
+    /// Voice calls to one number (default 3 per hour): a call costs several texts.
+    pub voice_per_recipient: Window,
+    /// Minimum wait between two sends to one number from one address (default 30 s).
     pub resend_after_secs: u64,
-    /// Code checks per session (default 5).
+    /// Code checks per session from one client address (default 5).
     pub checks_per_session: u32,
-    /// Wrong codes per number before it is locked out (default 10 per day; NIST 800-63B
-    /// asks for a bound on consecutive failures).
+    /// Consecutive wrong codes for one number, from anywhere, before its checks and sends
+    /// stop (default 100 per day, NIST SP 800-63B's bound); a right code starts over.
     pub failures_per_recipient: Window,
+    /// Growing cool-downs on wrong codes for one number from one address (default 5 per
+    /// 5 minutes, 10 per hour, 20 per day); a right code starts over.
+    pub failure_cooldowns: Vec<Window>,
+    /// Wrong codes from one client address, for any number (default 30 per hour).
+    pub failures_per_ip: Window,
     /// `/check` and `/session/{uuid}` requests from one client IP (default 60 per minute):
     /// each costs calls to Plivo, whatever the session UUID.
     pub reads_per_ip: Window,
 }
 
+/// The digits a number keeps out of its prefix for `sendsPerPrefix` (a block of 1,000).
+pub const PREFIX_FREE_DIGITS: usize = 3;
+/// At most this many cool-down windows.
+const MAX_COOLDOWNS: usize = 4;
+
+const fn per(count: u32, secs: u64) -> Window {
+    Window { count, secs }
+}
+
 impl Default for Limits {
     fn default() -> Limits {
         Limits {
-            sends_per_recipient: Window {
-                count: 3,
-                secs: 600,
-            },
-            sends_per_ip: Window {
-                count: 10,
-                secs: 3_600,
-            },
+            sends_per_recipient: per(10, 3_600),
+            sends_per_recipient_ip: per(3, 3_600),
+            sends_per_ip: per(10, 3_600),
+            sends_total: per(1_000, 3_600),
+            sends_per_prefix: per(20, 3_600),
+            voice_per_recipient: per(3, 3_600),
             resend_after_secs: 30,
             checks_per_session: 5,
-            failures_per_recipient: Window {
-                count: 10,
-                secs: 86_400,
-            },
-            reads_per_ip: Window {
-                count: 60,
-                secs: 60,
-            },
+            failures_per_recipient: per(100, 86_400),
+            failure_cooldowns: vec![per(5, 300), per(10, 3_600), per(20, 86_400)],
+            failures_per_ip: per(30, 3_600),
+            reads_per_ip: per(60, 60),
         }
     }
 }
@@ -80,10 +104,19 @@ pub struct ProxyConfig {
     pub public_url: Option<String>,
     /// Calling codes codes may be sent to; empty: any.
     pub allowed_country_codes: Vec<String>,
+    /// ISO 3166 countries codes may be sent to (see [`super::country`]); empty: any.
+    pub allowed_countries: Vec<String>,
+    /// Decide and report, but never refuse (to tune the limits on live traffic).
+    pub shadow: bool,
     /// The guards.
     pub limits: Limits,
-    /// Signs the proofs (at least 32 characters).
-    pub proof_secret: String,
+    /// The proofs' secrets (at least 32 characters each): the first signs, every one
+    /// verifies (a rotation's previous secret).
+    pub proof_secrets: Vec<String>,
+    /// The proofs' `iss`.
+    pub proof_issuer: String,
+    /// The proofs' `aud`.
+    pub proof_audience: String,
     /// Proof lifetime.
     pub proof_ttl_secs: u64,
     /// Proxies of the app's own in front that append to `X-Forwarded-For` (0: the header
@@ -130,6 +163,30 @@ fn is_secret(text: &str) -> bool {
     text.chars().count() >= 32
 }
 
+const SECRET: &str = "a random string of at least 32 characters";
+const CLAIM_NAME: &str = "1 to 128 URL characters, such as https://app.example.com";
+
+/// A proof secret, or a list of 1 to 4 (`[current, previous…]`: the first signs).
+pub fn secrets(name: &'static str, arg: Arg) -> Result<Vec<String>, Error> {
+    match arg {
+        Arg::List(items) if (1..=proof::MAX_SECRETS).contains(&items.len()) => items
+            .into_iter()
+            .map(|item| match item {
+                Arg::Text(text) if is_secret(&text) => Ok(text),
+                _ => Err(Error::invalid_argument(
+                    name,
+                    format!("must list secrets, each {SECRET}"),
+                )),
+            })
+            .collect(),
+        Arg::List(_) => Err(Error::invalid_argument(
+            name,
+            format!("must list 1 to {} secrets", proof::MAX_SECRETS),
+        )),
+        arg => required_text(name, arg, is_secret, SECRET).map(|s| vec![s]),
+    }
+}
+
 fn string_list(
     name: &'static str,
     arg: Arg,
@@ -155,29 +212,46 @@ fn string_list(
     }
 }
 
+const WINDOW: &str = "[count, seconds]: integers, count >= 0, seconds >= 1";
+
+/// `[count, seconds]`, or `None`.
+fn parse_window(arg: &Arg) -> Option<Window> {
+    let Arg::List(items) = arg else { return None };
+    match items.as_slice() {
+        [Arg::Number(count), Arg::Number(secs)]
+            if count.fract() == 0.0
+                && secs.fract() == 0.0
+                && (0.0..=1e6).contains(count)
+                && (1.0..=3.2e7).contains(secs) =>
+        {
+            Some(per(*count as u32, *secs as u64))
+        }
+        _ => None,
+    }
+}
+
 fn window(name: &'static str, arg: Arg, default: Window) -> Result<Window, Error> {
+    match arg {
+        Arg::Absent => Ok(default),
+        arg => parse_window(&arg)
+            .ok_or_else(|| Error::invalid_argument(name, format!("must be {WINDOW}"))),
+    }
+}
+
+/// A list of 1 to [`MAX_COOLDOWNS`] windows.
+fn windows(name: &'static str, arg: Arg, default: Vec<Window>) -> Result<Vec<Window>, Error> {
     let bad = || {
         Error::invalid_argument(
             name,
-            "must be [count, seconds]: integers, count >= 0, seconds >= 1",
+            format!("must list 1 to {MAX_COOLDOWNS} windows, each {WINDOW}"),
         )
     };
     match arg {
         Arg::Absent => Ok(default),
-        Arg::List(items) => match items.as_slice() {
-            [Arg::Number(count), Arg::Number(secs)]
-                if count.fract() == 0.0
-                    && secs.fract() == 0.0
-                    && (0.0..=1e6).contains(count)
-                    && (1.0..=3.2e7).contains(secs) =>
-            {
-                Ok(Window {
-                    count: *count as u32,
-                    secs: *secs as u64,
-                })
-            }
-            _ => Err(bad()),
-        },
+        Arg::List(items) if (1..=MAX_COOLDOWNS).contains(&items.len()) => items
+            .iter()
+            .map(|item| parse_window(item).ok_or_else(bad))
+            .collect(),
         _ => Err(bad()),
     }
 }
@@ -196,17 +270,49 @@ impl Limits {
             }
         };
         let mut options = Options::new(entries);
+        let mut take = |key: &'static str, name: &'static str, default: Window| {
+            window(name, options.take(key), default)
+        };
+        let sends_per_recipient = take(
+            "sendsPerRecipient",
+            "limits.sendsPerRecipient",
+            defaults.sends_per_recipient,
+        )?;
+        let sends_per_recipient_ip = take(
+            "sendsPerRecipientIp",
+            "limits.sendsPerRecipientIp",
+            defaults.sends_per_recipient_ip,
+        )?;
+        let sends_per_ip = take("sendsPerIp", "limits.sendsPerIp", defaults.sends_per_ip)?;
+        let sends_total = take("sendsTotal", "limits.sendsTotal", defaults.sends_total)?;
+        let sends_per_prefix = take(
+            "sendsPerPrefix",
+            "limits.sendsPerPrefix",
+            defaults.sends_per_prefix,
+        )?;
+        let voice_per_recipient = take(
+            "voicePerRecipient",
+            "limits.voicePerRecipient",
+            defaults.voice_per_recipient,
+        )?;
+        let failures_per_recipient = take(
+            "failuresPerRecipient",
+            "limits.failuresPerRecipient",
+            defaults.failures_per_recipient,
+        )?;
+        let failures_per_ip = take(
+            "failuresPerIp",
+            "limits.failuresPerIp",
+            defaults.failures_per_ip,
+        )?;
+        let reads_per_ip = take("readsPerIp", "limits.readsPerIp", defaults.reads_per_ip)?;
         let limits = Limits {
-            sends_per_recipient: window(
-                "limits.sendsPerRecipient",
-                options.take("sendsPerRecipient"),
-                defaults.sends_per_recipient,
-            )?,
-            sends_per_ip: window(
-                "limits.sendsPerIp",
-                options.take("sendsPerIp"),
-                defaults.sends_per_ip,
-            )?,
+            sends_per_recipient,
+            sends_per_recipient_ip,
+            sends_per_ip,
+            sends_total,
+            sends_per_prefix,
+            voice_per_recipient,
             resend_after_secs: optional_integer(
                 "limits.resendAfterSecs",
                 options.take("resendAfterSecs"),
@@ -221,16 +327,14 @@ impl Limits {
                 100,
             )?
             .map_or(defaults.checks_per_session, |n| n as u32),
-            failures_per_recipient: window(
-                "limits.failuresPerRecipient",
-                options.take("failuresPerRecipient"),
-                defaults.failures_per_recipient,
+            failures_per_recipient,
+            failure_cooldowns: windows(
+                "limits.failureCooldowns",
+                options.take("failureCooldowns"),
+                defaults.failure_cooldowns,
             )?,
-            reads_per_ip: window(
-                "limits.readsPerIp",
-                options.take("readsPerIp"),
-                defaults.reads_per_ip,
-            )?,
+            failures_per_ip,
+            reads_per_ip,
         };
         options.finish().map_err(|e| {
             Error::invalid_argument(
@@ -281,13 +385,39 @@ impl ProxyConfig {
             is_calling_code,
             "calling codes such as \"1\" or \"44\"",
         )?;
-        let limits = Limits::from_arg(options.take("limits"))?;
-        let proof_secret = required_text(
-            "proofSecret",
-            options.take("proofSecret"),
-            is_secret,
-            "a random string of at least 32 characters",
+        let allowed_countries = string_list(
+            "allowedCountries",
+            options.take("allowedCountries"),
+            super::country::is_country,
+            "ISO 3166 country codes such as \"US\" or \"GB\"",
         )?;
+        let shadow = match options.take("shadow") {
+            Arg::Absent => false,
+            Arg::Bool(shadow) => shadow,
+            other => {
+                return Err(Error::invalid_argument(
+                    "shadow",
+                    format!("must be true or false, not {}", other.type_name()),
+                ))
+            }
+        };
+        let limits = Limits::from_arg(options.take("limits"))?;
+        let proof_secrets = match (options.take("proofSecret"), options.take("proofSecrets")) {
+            (single, Arg::Absent) => secrets("proofSecret", single)?,
+            (Arg::Absent, several) => secrets("proofSecrets", several)?,
+            _ => {
+                return Err(Error::invalid_argument(
+                    "proofSecrets",
+                    "give proofSecret or proofSecrets, not both",
+                ))
+            }
+        };
+        let claim = |name: &'static str, arg: Arg| {
+            optional_text(name, arg, proof::is_claim_name, CLAIM_NAME)
+                .map(|text| text.unwrap_or_else(|| proof::ISSUER.to_owned()))
+        };
+        let proof_issuer = claim("proofIssuer", options.take("proofIssuer"))?;
+        let proof_audience = claim("proofAudience", options.take("proofAudience"))?;
         let proof_ttl_secs =
             optional_integer("proofTtlSecs", options.take("proofTtlSecs"), 1, 86_400)?
                 .unwrap_or(600);
@@ -304,8 +434,12 @@ impl ProxyConfig {
             allowed_origins,
             public_url,
             allowed_country_codes,
+            allowed_countries,
+            shadow,
             limits,
-            proof_secret,
+            proof_secrets,
+            proof_issuer,
+            proof_audience,
             proof_ttl_secs,
             trust_forwarded_for,
             subaccount_tokens,

@@ -13,9 +13,10 @@ use crate::api::options::{CreateSessionParams, Options};
 use crate::api::params::{is_e164, is_otp, is_uuid, required_text, Arg, E164, OTP, UUID};
 
 use super::address::{client_bucket, Sources};
-use super::config::ProxyConfig;
+use super::config::{ProxyConfig, Window, PREFIX_FREE_DIGITS};
+use super::country;
 use super::limits::{Action, Decision, Rule};
-use super::proof::{self, Proof};
+use super::proof;
 use super::route::{check_origin, origin_of, path_of, route, Origin, Route};
 
 /// Largest accepted request body.
@@ -88,6 +89,8 @@ pub struct Handled {
     pub response: ProxyResponse,
     /// A verified callback seen for the first time.
     pub event: Option<AcceptedCallback>,
+    /// In shadow mode, the guards that would have refused this request (their reasons).
+    pub shadowed: Vec<&'static str>,
 }
 
 /// A verified callback whose nonces were just recorded as seen.
@@ -110,24 +113,69 @@ fn json(status: u16, body: Json) -> ProxyResponse {
 
 /// `{"error": {"code", "message"}}`: every refusal the proxy (and its limiter) answers.
 pub fn error(status: u16, code: ErrorCode, message: &str) -> ProxyResponse {
-    json(
-        status,
-        Json::Object(vec![(
-            "error",
-            Json::Object(vec![
-                ("code", Json::str(code.as_str())),
-                ("message", Json::str(message)),
-            ]),
-        )]),
-    )
+    refusal(status, code, message, None)
 }
 
-fn rate_limited(retry_after_secs: u64, message: &str) -> ProxyResponse {
-    let mut response = error(429, ErrorCode::RateLimited, message);
+/// An error answer; a guard's refusal also names the guard (`reason`).
+fn refusal(status: u16, code: ErrorCode, message: &str, reason: Option<&str>) -> ProxyResponse {
+    let mut fields = vec![
+        ("code", Json::str(code.as_str())),
+        ("message", Json::str(message)),
+    ];
+    if let Some(reason) = reason {
+        fields.push(("reason", Json::str(reason)));
+    }
+    json(status, Json::Object(vec![("error", Json::Object(fields))]))
+}
+
+fn rate_limited(retry_after_secs: u64, message: &str, reason: Option<&str>) -> ProxyResponse {
+    let mut response = refusal(429, ErrorCode::RateLimited, message, reason);
     response
         .headers
         .push(("Retry-After", retry_after_secs.to_string()));
     response
+}
+
+/// A limit the proxy applies, and the name its refusals carry as `reason`.
+#[derive(Debug, Clone)]
+pub struct Guard {
+    /// What is counted.
+    pub rule: Rule,
+    /// Machine-readable name, e.g. `sends_per_recipient`.
+    pub reason: &'static str,
+}
+
+fn guard(reason: &'static str, key: String, window: Window) -> Guard {
+    Guard {
+        rule: Rule {
+            key,
+            limit: window.count,
+            window_ms: window.secs * 1000,
+        },
+        reason,
+    }
+}
+
+/// What a guard's refusal tells the browser.
+fn refusal_message(reason: &str) -> &'static str {
+    match reason {
+        "reads_per_ip" => "too many requests from this address",
+        "failures_per_recipient" | "failure_cooldown" | "failures_per_ip" => {
+            "too many wrong codes: wait before trying again"
+        }
+        "resend_wait" => "a code was just sent: wait before asking again",
+        "sends_total" => "codes cannot be sent right now: try again later",
+        _ => "too many codes requested: wait before asking again",
+    }
+}
+
+/// One request being answered: when, from which client address, and (in shadow mode) the
+/// guards that would have refused it.
+struct Call {
+    now_ms: u64,
+    /// The address the per-address limits count (see [`super::address`]).
+    ip: String,
+    shadowed: std::cell::RefCell<Vec<&'static str>>,
 }
 
 /// A failed call to Plivo, as the browser may see it: no credentials, no internals.
@@ -139,6 +187,7 @@ fn upstream(e: &Error) -> ProxyResponse {
         ErrorCode::RateLimited => rate_limited(
             e.retry_after_ms.map_or(60, |ms| ms.div_ceil(1000).max(1)),
             "the verification service is busy: try again later",
+            None,
         ),
         ErrorCode::Timeout => error(
             504,
@@ -186,6 +235,11 @@ impl<B: Backend, S: LimitStore> Proxy<B, S> {
         if route == Route::Callback {
             return self.callback(request, now_ms).await;
         }
+        let call = Call {
+            now_ms,
+            ip: self.client_ip(request),
+            shadowed: Default::default(),
+        };
         let origin = check_origin(
             request.header("origin"),
             own_origin,
@@ -208,13 +262,13 @@ impl<B: Backend, S: LimitStore> Proxy<B, S> {
                 response.headers.push(("Allow", (*allow).to_owned()));
                 response
             }
-            (_, Route::Status(uuid)) => self.status(uuid, request, now_ms).await,
+            (_, Route::Status(uuid)) => self.status(uuid, &call).await,
             (_, Route::Start) => match json_body(request) {
-                Ok(body) => self.start(body, request, now_ms).await,
+                Ok(body) => self.start(body, &call).await,
                 Err(response) => response,
             },
             (_, Route::Check) => match json_body(request) {
-                Ok(body) => self.check(body, request, now_ms).await,
+                Ok(body) => self.check(body, &call).await,
                 Err(response) => response,
             },
             (_, Route::Callback) => unreachable!("answered above"),
@@ -242,6 +296,7 @@ impl<B: Backend, S: LimitStore> Proxy<B, S> {
         Handled {
             response,
             event: None,
+            shadowed: call.shadowed.into_inner(),
         }
     }
 
@@ -256,17 +311,12 @@ impl<B: Backend, S: LimitStore> Proxy<B, S> {
         client_bucket(sources, self.config.trust_forwarded_for)
     }
 
-    async fn limit(
+    async fn act(
         &self,
         rules: &[Rule],
-        record: bool,
+        action: Action,
         now_ms: u64,
     ) -> Result<Decision, ProxyResponse> {
-        let action = if record {
-            Action::Record
-        } else {
-            Action::Check
-        };
         self.store.act(rules, action, now_ms).await.map_err(|_| {
             error(
                 503,
@@ -276,33 +326,146 @@ impl<B: Backend, S: LimitStore> Proxy<B, S> {
         })
     }
 
-    /// Counts a request that will cost Plivo calls against its IP's allowance.
-    async fn count_read(&self, request: &ProxyRequest, now_ms: u64) -> Result<(), ProxyResponse> {
-        let window = self.config.limits.reads_per_ip;
-        let rule = Rule {
-            key: format!("read:{}", self.client_ip(request)),
-            limit: window.count,
-            window_ms: window.secs * 1000,
-        };
-        match self.limit(&[rule], true, now_ms).await? {
-            Decision::Allowed => Ok(()),
-            Decision::Limited { retry_after_secs } => Err(rate_limited(
+    /// Applies `guards` (all or nothing): `Ok(true)` when allowed (and, for a record,
+    /// counted), `Ok(false)` when a guard refused but shadow mode let the request through
+    /// (nothing counted), or the refusing guard's reason and wait.
+    async fn apply(
+        &self,
+        guards: &[Guard],
+        action: Action,
+        call: &Call,
+    ) -> Result<Result<bool, (&'static str, u64)>, ProxyResponse> {
+        let rules: Vec<Rule> = guards.iter().map(|g| g.rule.clone()).collect();
+        match self.act(&rules, action, call.now_ms).await? {
+            Decision::Allowed => Ok(Ok(true)),
+            Decision::Limited {
                 retry_after_secs,
-                "too many requests from this address",
+                rule,
+            } => {
+                let reason = guards.get(rule).map_or("limit", |g| g.reason);
+                if self.config.shadow {
+                    call.shadowed.borrow_mut().push(reason);
+                    return Ok(Ok(false));
+                }
+                Ok(Err((reason, retry_after_secs)))
+            }
+        }
+    }
+
+    /// Like [`Proxy::apply`], answering a refusal with 429 and its reason.
+    async fn enforce(
+        &self,
+        guards: &[Guard],
+        action: Action,
+        call: &Call,
+    ) -> Result<bool, ProxyResponse> {
+        match self.apply(guards, action, call).await? {
+            Ok(counted) => Ok(counted),
+            Err((reason, retry_after_secs)) => Err(rate_limited(
+                retry_after_secs,
+                refusal_message(reason),
+                Some(reason),
             )),
         }
     }
 
-    fn failures_rule(&self, recipient: &str) -> Rule {
-        let window = self.config.limits.failures_per_recipient;
-        Rule {
-            key: format!("fail:{recipient}"),
-            limit: window.count,
-            window_ms: window.secs * 1000,
-        }
+    /// Counts a request that will cost Plivo calls against its address's allowance.
+    async fn count_read(&self, call: &Call) -> Result<(), ProxyResponse> {
+        let reads = guard(
+            "reads_per_ip",
+            format!("read:{}", call.ip),
+            self.config.limits.reads_per_ip,
+        );
+        self.enforce(&[reads], Action::Record, call)
+            .await
+            .map(|_| ())
     }
 
-    async fn start(&self, mut body: Options, request: &ProxyRequest, now_ms: u64) -> ProxyResponse {
+    /// The wrong-code guards of `recipient` for this request's address: the number's bound
+    /// (first: [`Proxy::start`] checks it alone), its cool-downs, and the address's bound.
+    fn failure_guards(&self, recipient: &str, call: &Call) -> Vec<Guard> {
+        let limits = &self.config.limits;
+        let mut guards = vec![guard(
+            "failures_per_recipient",
+            format!("fail:{recipient}"),
+            limits.failures_per_recipient,
+        )];
+        for &window in &limits.failure_cooldowns {
+            guards.push(guard(
+                "failure_cooldown",
+                format!("fail:{recipient}:{}", call.ip),
+                window,
+            ));
+        }
+        guards.push(guard(
+            "failures_per_ip",
+            format!("fail-ip:{}", call.ip),
+            limits.failures_per_ip,
+        ));
+        guards
+    }
+
+    /// The send guards of a code to `recipient` over `channel`.
+    fn send_guards(&self, recipient: &str, channel: &str, call: &Call) -> Vec<Guard> {
+        let limits = &self.config.limits;
+        let digits = &recipient[1..];
+        let prefix = &digits[..digits.len().saturating_sub(PREFIX_FREE_DIGITS)];
+        let mut guards = vec![
+            guard(
+                "sends_per_recipient",
+                format!("send:{recipient}"),
+                limits.sends_per_recipient,
+            ),
+            guard(
+                "sends_per_recipient_ip",
+                format!("send:{recipient}:{}", call.ip),
+                limits.sends_per_recipient_ip,
+            ),
+            guard(
+                "sends_per_ip",
+                format!("ip:{}", call.ip),
+                limits.sends_per_ip,
+            ),
+            guard(
+                "sends_per_prefix",
+                format!("prefix:{prefix}"),
+                limits.sends_per_prefix,
+            ),
+            guard("sends_total", "sends:total".to_owned(), limits.sends_total),
+        ];
+        if channel == "voice" {
+            guards.push(guard(
+                "voice_per_recipient",
+                format!("voice:{recipient}"),
+                limits.voice_per_recipient,
+            ));
+        }
+        if limits.resend_after_secs > 0 {
+            guards.push(guard(
+                "resend_wait",
+                format!("resend:{recipient}:{}", call.ip),
+                Window {
+                    count: 1,
+                    secs: limits.resend_after_secs,
+                },
+            ));
+        }
+        guards
+    }
+
+    /// Whether codes may be sent to `recipient`'s country.
+    fn country_allowed(&self, recipient: &str) -> bool {
+        let digits = &recipient[1..];
+        let codes = &self.config.allowed_country_codes;
+        let countries = &self.config.allowed_countries;
+        if codes.is_empty() && countries.is_empty() {
+            return true;
+        }
+        codes.iter().any(|code| digits.starts_with(code.as_str()))
+            || country::is_in(digits, countries)
+    }
+
+    async fn start(&self, mut body: Options, call: &Call) -> ProxyResponse {
         let recipient = match body.take("recipient") {
             Arg::Text(text) => normalize_recipient(&text),
             _ => None,
@@ -318,14 +481,16 @@ impl<B: Backend, S: LimitStore> Proxy<B, S> {
         if let Err(e) = body.finish() {
             return error(400, ErrorCode::InvalidArgument, &e.message);
         }
-        let digits = &recipient[1..];
-        let codes = &self.config.allowed_country_codes;
-        if !codes.is_empty() && !codes.iter().any(|code| digits.starts_with(code.as_str())) {
-            return error(
-                403,
-                ErrorCode::CountryNotAllowed,
-                "codes cannot be sent to this country",
-            );
+        if !self.country_allowed(&recipient) {
+            if !self.config.shadow {
+                return refusal(
+                    403,
+                    ErrorCode::CountryNotAllowed,
+                    "codes cannot be sent to this country",
+                    Some("country_not_allowed"),
+                );
+            }
+            call.shadowed.borrow_mut().push("country_not_allowed");
         }
         let mut options = vec![
             ("recipient".to_owned(), Arg::Text(recipient.clone())),
@@ -361,60 +526,46 @@ impl<B: Backend, S: LimitStore> Proxy<B, S> {
                 crate::api::options::BodyValue::Integer(_) => "sms".to_owned(),
             },
         );
-        match self
-            .limit(&[self.failures_rule(&recipient)], false, now_ms)
-            .await
-        {
-            Ok(Decision::Allowed) => {}
-            Ok(Decision::Limited { retry_after_secs }) => {
-                return rate_limited(retry_after_secs, "too many wrong codes for this number")
-            }
+        // A number whose checks stopped gets no more codes either.
+        let locked = &self.failure_guards(&recipient, call)[..1];
+        if let Err(response) = self.enforce(locked, Action::Check, call).await {
+            return response;
+        }
+        let sends = self.send_guards(&recipient, &channel, call);
+        let counted = match self.enforce(&sends, Action::Record, call).await {
+            Ok(counted) => counted,
             Err(response) => return response,
-        }
-        let limits = &self.config.limits;
-        let mut rules = vec![
-            Rule {
-                key: format!("send:{recipient}"),
-                limit: limits.sends_per_recipient.count,
-                window_ms: limits.sends_per_recipient.secs * 1000,
-            },
-            Rule {
-                key: format!("ip:{}", self.client_ip(request)),
-                limit: limits.sends_per_ip.count,
-                window_ms: limits.sends_per_ip.secs * 1000,
-            },
-        ];
-        if limits.resend_after_secs > 0 {
-            rules.push(Rule {
-                key: format!("resend:{recipient}"),
-                limit: 1,
-                window_ms: limits.resend_after_secs * 1000,
-            });
-        }
-        match self.limit(&rules, true, now_ms).await {
-            Ok(Decision::Allowed) => {}
-            Ok(Decision::Limited { retry_after_secs }) => {
-                return rate_limited(
-                    retry_after_secs,
-                    "too many codes requested: wait before asking again",
-                )
-            }
-            Err(response) => return response,
-        }
+        };
         match self.backend.create_session(params).await {
             Ok(session_uuid) => json(
                 200,
                 Json::Object(vec![
                     ("sessionUuid", Json::str(session_uuid)),
                     ("channel", Json::str(channel)),
-                    ("resendAfterSecs", Json::Int(limits.resend_after_secs)),
+                    (
+                        "resendAfterSecs",
+                        Json::Int(self.config.limits.resend_after_secs),
+                    ),
                 ]),
             ),
-            Err(e) => upstream(&e),
+            Err(e) => {
+                if counted && plivo_declined(&e) {
+                    self.give_back(&sends, call).await;
+                }
+                upstream(&e)
+            }
         }
     }
 
-    async fn check(&self, mut body: Options, request: &ProxyRequest, now_ms: u64) -> ProxyResponse {
+    /// Takes back what `guards` counted for this request (a failure on our side or
+    /// Plivo's). If the store fails here, the count stays: one try too few, never one too
+    /// many.
+    async fn give_back(&self, guards: &[Guard], call: &Call) {
+        let rules: Vec<Rule> = guards.iter().map(|g| g.rule.clone()).collect();
+        let _ = self.store.act(&rules, Action::Undo, call.now_ms).await;
+    }
+
+    async fn check(&self, mut body: Options, call: &Call) -> ProxyResponse {
         let uuid = required_text("sessionUuid", body.take("sessionUuid"), is_uuid, UUID);
         let otp = required_text("otp", body.take("otp"), is_otp, OTP);
         let (uuid, otp) = match (uuid, otp, body.finish()) {
@@ -423,7 +574,7 @@ impl<B: Backend, S: LimitStore> Proxy<B, S> {
                 return error(400, ErrorCode::InvalidArgument, &e.message)
             }
         };
-        if let Err(response) = self.count_read(request, now_ms).await {
+        if let Err(response) = self.count_read(call).await {
             return response;
         }
         let not_verified = |reason: &str| {
@@ -435,20 +586,31 @@ impl<B: Backend, S: LimitStore> Proxy<B, S> {
                 ]),
             )
         };
-        let checks = Rule {
-            key: format!("check:{uuid}"),
-            limit: self.config.limits.checks_per_session,
-            window_ms: CHECKS_WINDOW_MS,
-        };
-        match self.limit(&[checks], true, now_ms).await {
-            Ok(Decision::Allowed) => {}
-            Ok(Decision::Limited { .. }) => return not_verified("too_many_attempts"),
+        // Counted per address: someone else who learns the session's UUID (a second
+        // `/start` for the number gets the same one) cannot use up the owner's checks.
+        let checks = guard(
+            "checks_per_session",
+            format!("check:{uuid}:{}", call.ip),
+            Window {
+                count: self.config.limits.checks_per_session,
+                secs: CHECKS_WINDOW_MS / 1000,
+            },
+        );
+        match self.apply(&[checks], Action::Record, call).await {
+            Ok(Ok(_)) => {}
+            Ok(Err(_)) => return not_verified("too_many_attempts"),
             Err(response) => return response,
         }
         let session = match self.backend.get_session(&uuid).await {
             Ok(session) => session,
             Err(e) => return upstream(&e),
         };
+        if let Some(app_uuid) = &self.config.app_uuid {
+            // Proofs only for this app's sessions, whatever else the account holds.
+            if session.app_uuid.as_deref() != Some(app_uuid.as_str()) {
+                return error(404, ErrorCode::NotFound, "no such session");
+            }
+        }
         let Some(recipient) = session.recipient.as_deref().and_then(normalize_recipient) else {
             return error(
                 502,
@@ -461,30 +623,33 @@ impl<B: Backend, S: LimitStore> Proxy<B, S> {
         }
         // A wrong code is counted before Plivo is asked, and given back when the code was
         // right or Plivo tried none: guesses sent at once can never get more tries at Plivo
-        // than the limit allows.
-        let failures = [self.failures_rule(&recipient)];
-        match self.limit(&failures, true, now_ms).await {
-            Ok(Decision::Allowed) => {}
-            Ok(Decision::Limited { retry_after_secs }) => {
-                return rate_limited(retry_after_secs, "too many wrong codes for this number")
-            }
+        // than the limits allow.
+        let failures = self.failure_guards(&recipient, call);
+        let reserved = match self.enforce(&failures, Action::Record, call).await {
+            Ok(counted) => counted,
             Err(response) => return response,
-        }
-        let give_back = || async {
-            // If the store fails here, the reservation stays: one try too few, never one
-            // too many.
-            let _ = self.store.act(&failures, Action::Undo, now_ms).await;
         };
         match self.backend.validate_session(&uuid, &otp).await {
             Ok(()) => {
-                give_back().await;
-                let now_secs = now_ms / 1000;
-                let proof = Proof {
-                    session_uuid: uuid,
-                    recipient,
-                    expires_at: now_secs + self.config.proof_ttl_secs,
-                };
-                let token = proof::sign(&proof, now_secs, &self.config.proof_secret);
+                if reserved {
+                    self.give_back(&failures, call).await;
+                }
+                // A right code ends the number's run of failures, and this address's.
+                let run: Vec<Rule> = failures[..failures.len() - 1]
+                    .iter()
+                    .map(|g| g.rule.clone())
+                    .collect();
+                let _ = self.store.act(&run, Action::Reset, call.now_ms).await;
+                let config = &self.config;
+                let token = proof::sign(
+                    &uuid,
+                    &recipient,
+                    call.now_ms / 1000,
+                    config.proof_ttl_secs,
+                    &config.proof_issuer,
+                    &config.proof_audience,
+                    &config.proof_secrets[0],
+                );
                 json(
                     200,
                     Json::Object(vec![
@@ -504,21 +669,15 @@ impl<B: Backend, S: LimitStore> Proxy<B, S> {
                 }
             }
             Err(e) => {
-                // Plivo refused the request (404, 401, 429…): no code was tried. When the
-                // outcome is unknown (a timeout, a lost connection, a 5xx), the code may have
-                // been tried, so the reservation stays.
-                if !matches!(
-                    e.code,
-                    ErrorCode::Timeout | ErrorCode::Network | ErrorCode::ServerError
-                ) {
-                    give_back().await;
+                if reserved && plivo_declined(&e) {
+                    self.give_back(&failures, call).await;
                 }
                 upstream(&e)
             }
         }
     }
 
-    async fn status(&self, uuid: &str, request: &ProxyRequest, now_ms: u64) -> ProxyResponse {
+    async fn status(&self, uuid: &str, call: &Call) -> ProxyResponse {
         if !is_uuid(uuid) {
             return error(
                 400,
@@ -526,7 +685,7 @@ impl<B: Backend, S: LimitStore> Proxy<B, S> {
                 &format!("sessionUuid: must be {UUID}"),
             );
         }
-        if let Err(response) = self.count_read(request, now_ms).await {
+        if let Err(response) = self.count_read(call).await {
             return response;
         }
         match self.backend.get_session(uuid).await {
@@ -554,6 +713,7 @@ impl<B: Backend, S: LimitStore> Proxy<B, S> {
         let refused = |status, code, message| Handled {
             response: error(status, code, message),
             event: None,
+            shadowed: Vec::new(),
         };
         let Some(body) = request.body.as_deref() else {
             return refused(
@@ -590,12 +750,13 @@ impl<B: Backend, S: LimitStore> Proxy<B, S> {
             }
             json(200, Json::Object(fields))
         };
-        match self.limit(&nonces, true, now_ms).await {
+        match self.act(&nonces, Action::Record, now_ms).await {
             // Seen before: a replay, or Plivo trying again after an answer it did not get.
             // Either way it was handled once, so it is acknowledged and not passed on.
             Ok(Decision::Limited { .. }) => Handled {
                 response: received(true),
                 event: None,
+                shadowed: Vec::new(),
             },
             Ok(Decision::Allowed) => Handled {
                 response: received(false),
@@ -604,10 +765,12 @@ impl<B: Backend, S: LimitStore> Proxy<B, S> {
                     nonces,
                     at_ms: now_ms,
                 }),
+                shadowed: Vec::new(),
             },
             Err(response) => Handled {
                 response,
                 event: None,
+                shadowed: Vec::new(),
             },
         }
     }
@@ -621,6 +784,16 @@ impl<B: Backend, S: LimitStore> Proxy<B, S> {
             .act(&accepted.nonces, Action::Undo, accepted.at_ms)
             .await;
     }
+}
+
+/// Whether Plivo answered and tried nothing (it refused the request: 400s, 401, 404,
+/// 429). When the outcome is unknown (a timeout, a lost connection, a 5xx), the code may
+/// have been sent or tried, so what was counted stays.
+fn plivo_declined(e: &Error) -> bool {
+    !matches!(
+        e.code,
+        ErrorCode::Timeout | ErrorCode::Network | ErrorCode::ServerError
+    )
 }
 
 /// The rules that accept each of a callback's nonces once in [`REPLAY_WINDOW_MS`].

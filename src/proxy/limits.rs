@@ -1,16 +1,27 @@
 //! Rate limits as sliding-window logs: at most `limit` events per `window` for a key. The
 //! decisions are plain Rust with the time passed in, so tests drive the clock.
+//!
+//! The log is bounded: a key lives until its newest event leaves its window, expired keys
+//! are swept a few at a time on every decision, and past `max_keys` the key that would
+//! expire first is evicted. Every decision costs O(rules × log n), whatever n is.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BinaryHeap, VecDeque};
+use std::rc::Rc;
 
 use crate::api::error::{Error, ErrorCode};
 use crate::api::json::Json;
 use crate::api::params::Arg;
 
+/// Keys a [`Limiter`] keeps by default.
+pub const DEFAULT_MAX_KEYS: usize = 100_000;
+/// Expired keys removed per decision (sweeping is spread over calls, never a pause).
+const SWEEP_PER_CALL: usize = 8;
+
 /// One limit on one key: at most `limit` events per `window_ms`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rule {
-    /// What is counted, e.g. `send:recipient:+14155550100`.
+    /// What is counted, e.g. `send:+14155550100`.
     pub key: String,
     /// Events allowed in the window.
     pub limit: u32,
@@ -23,95 +34,239 @@ pub struct Rule {
 pub enum Decision {
     /// Every rule allows it (and, when recording, the event was counted under each).
     Allowed,
-    /// A rule refuses it; nothing was counted. Seconds until it would be allowed.
+    /// A rule refuses it; nothing was counted.
     Limited {
-        /// For `Retry-After`.
+        /// Seconds until it would be allowed (for `Retry-After`).
         retry_after_secs: u64,
+        /// Index of the refusing rule (the one that waits longest) in the rules asked.
+        rule: usize,
     },
 }
 
 /// What a store is asked to do with a set of rules.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
-    /// Decide only.
+    /// Decide only; nothing is written.
     Check,
     /// Decide, and when all allow, count the event under each rule.
     Record,
     /// Take back the event counted at `now` under each rule (what was recorded for a
     /// request that then failed on our side).
     Undo,
+    /// Forget every event of each rule's key (a run of failures ended by a success).
+    Reset,
 }
 
 impl Action {
+    const ALL: [Action; 4] = [Action::Check, Action::Record, Action::Undo, Action::Reset];
+
     fn as_str(self) -> &'static str {
         match self {
             Action::Check => "check",
             Action::Record => "record",
             Action::Undo => "undo",
+            Action::Reset => "reset",
         }
+    }
+}
+
+/// The distinct keys of `rules`, each with the longest window it is asked about (several
+/// rules on one key are windows of one log: an event is counted once).
+pub fn distinct_keys(rules: &[Rule]) -> Vec<(&str, u64)> {
+    let mut keys: Vec<(&str, u64)> = Vec::new();
+    for rule in rules {
+        match keys.iter_mut().find(|(key, _)| *key == rule.key) {
+            Some((_, window_ms)) => *window_ms = (*window_ms).max(rule.window_ms),
+            None => keys.push((&rule.key, rule.window_ms)),
+        }
+    }
+    keys
+}
+
+/// One key's events (oldest first) and the longest window they are counted in.
+#[derive(Debug, Clone, Default)]
+struct Log {
+    events: VecDeque<u64>,
+    window_ms: u64,
+}
+
+impl Log {
+    /// When the newest event leaves the window: the key is worth nothing after that.
+    fn expires_at(&self) -> u64 {
+        self.events
+            .back()
+            .map_or(0, |&t| t.saturating_add(self.window_ms))
+    }
+
+    /// Events inside a `window_ms` window at `now_ms` (they are sorted: a binary search).
+    fn live(&self, window_ms: u64, now_ms: u64) -> usize {
+        self.events.len()
+            - self
+                .events
+                .partition_point(|&t| t.saturating_add(window_ms) <= now_ms)
     }
 }
 
 /// The event log of every key. All-or-nothing over a set of rules, so a request refused by
 /// one limit uses up no other.
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Clone)]
 pub struct Limiter {
-    events: BTreeMap<String, VecDeque<u64>>,
+    logs: BTreeMap<Rc<str>, Log>,
+    /// `(expires_at, key)` of every log, soonest first: the sweep and the eviction order.
+    /// Updating a log pushes a new entry; an entry whose key's log no longer expires at its
+    /// time is stale and skipped, and the heap is rebuilt when stale entries outnumber live
+    /// ones (amortised O(log n) per update).
+    expiry: BinaryHeap<Reverse<(u64, Rc<str>)>>,
+    max_keys: usize,
+}
+
+impl Default for Limiter {
+    fn default() -> Limiter {
+        Limiter::with_max_keys(DEFAULT_MAX_KEYS)
+    }
 }
 
 impl Limiter {
-    /// Checks `rules` at `now_ms`; when all allow and `record`, counts the event under each.
-    pub fn apply(&mut self, rules: &[Rule], record: bool, now_ms: u64) -> Decision {
-        let mut wait_ms = 0;
-        for rule in rules {
-            let events = self.events.entry(rule.key.clone()).or_default();
-            while events
-                .front()
-                .is_some_and(|&t| t.saturating_add(rule.window_ms) <= now_ms)
+    /// A limiter that keeps at most `max_keys` keys (at least 1).
+    pub fn with_max_keys(max_keys: usize) -> Limiter {
+        Limiter {
+            logs: BTreeMap::new(),
+            expiry: BinaryHeap::new(),
+            max_keys: max_keys.max(1),
+        }
+    }
+
+    /// Keys held now.
+    pub fn len(&self) -> usize {
+        self.logs.len()
+    }
+
+    /// Whether no key is held.
+    pub fn is_empty(&self) -> bool {
+        self.logs.is_empty()
+    }
+
+    /// Removes the log that expires soonest if it expires by `until` (stale entries on the
+    /// way are dropped); whether the heap had anything due.
+    fn pop_due(&mut self, until: u64) -> bool {
+        let Some(Reverse((expires_at, _))) = self.expiry.peek() else {
+            return false;
+        };
+        if *expires_at > until {
+            return false;
+        }
+        if let Some(Reverse((expires_at, key))) = self.expiry.pop() {
+            if self
+                .logs
+                .get(&key)
+                .is_some_and(|log| log.expires_at() == expires_at)
             {
-                events.pop_front();
-            }
-            if events.len() >= rule.limit as usize {
-                let wait = match rule.limit as usize {
-                    0 => rule.window_ms,
-                    // The event that must leave the window before one more fits.
-                    limit => (events[events.len() - limit] + rule.window_ms).saturating_sub(now_ms),
-                };
-                wait_ms = wait_ms.max(wait.max(1));
+                self.logs.remove(&key);
             }
         }
-        if wait_ms > 0 {
+        true
+    }
+
+    /// Removes up to [`SWEEP_PER_CALL`] keys whose events have all left their windows.
+    fn sweep(&mut self, now_ms: u64) {
+        for _ in 0..SWEEP_PER_CALL {
+            if !self.pop_due(now_ms) {
+                break;
+            }
+        }
+    }
+
+    /// Changes `key`'s log in place (a new one when there is none), keeping the expiry
+    /// index and the bound: past `max_keys`, the keys that expire first are evicted. A log
+    /// left empty is removed.
+    fn update(&mut self, key: &str, change: impl FnOnce(&mut Log)) {
+        let shared: Rc<str> = match self.logs.get_key_value(key) {
+            Some((shared, _)) => shared.clone(),
+            None => {
+                while self.logs.len() >= self.max_keys && self.pop_due(u64::MAX) {}
+                let shared: Rc<str> = key.into();
+                self.logs.insert(shared.clone(), Log::default());
+                shared
+            }
+        };
+        let Some(log) = self.logs.get_mut(key) else {
+            return;
+        };
+        change(log);
+        if log.events.is_empty() {
+            self.logs.remove(key);
+            return;
+        }
+        self.expiry.push(Reverse((log.expires_at(), shared)));
+        if self.expiry.len() > 2 * self.logs.len() + 16 {
+            self.expiry = self
+                .logs
+                .iter()
+                .map(|(key, log)| Reverse((log.expires_at(), key.clone())))
+                .collect();
+        }
+    }
+
+    /// Checks `rules` at `now_ms`; when all allow and `record`, counts the event under each.
+    pub fn apply(&mut self, rules: &[Rule], record: bool, now_ms: u64) -> Decision {
+        self.sweep(now_ms);
+        let mut refused: Option<(u64, usize)> = None;
+        for (index, rule) in rules.iter().enumerate() {
+            let log = self.logs.get(rule.key.as_str());
+            let live = log.map_or(0, |log| log.live(rule.window_ms, now_ms));
+            if live >= rule.limit as usize {
+                let wait = match (log, rule.limit as usize) {
+                    // The event that must leave the window before one more fits.
+                    (Some(log), limit) if limit > 0 => {
+                        let events = &log.events;
+                        (events[events.len() - limit] + rule.window_ms).saturating_sub(now_ms)
+                    }
+                    _ => rule.window_ms,
+                };
+                let wait = wait.max(1);
+                if refused.is_none_or(|(longest, _)| wait > longest) {
+                    refused = Some((wait, index));
+                }
+            }
+        }
+        if let Some((wait_ms, rule)) = refused {
             return Decision::Limited {
                 retry_after_secs: wait_ms.div_ceil(1000).max(1),
+                rule,
             };
         }
         if record {
-            for rule in rules {
-                self.events
-                    .entry(rule.key.clone())
-                    .or_default()
-                    .push_back(now_ms);
+            for (key, window_ms) in distinct_keys(rules) {
+                self.update(key, |log| {
+                    log.window_ms = log.window_ms.max(window_ms);
+                    // Events no window of this key counts any more.
+                    let old = log
+                        .events
+                        .partition_point(|&t| t.saturating_add(log.window_ms) <= now_ms);
+                    log.events.drain(..old);
+                    log.events.push_back(now_ms);
+                });
             }
         }
-        self.events.retain(|_, events| !events.is_empty());
         Decision::Allowed
     }
 
     /// Takes back one event counted at `at_ms` under each rule's key.
     pub fn undo(&mut self, rules: &[Rule], at_ms: u64) {
-        for rule in rules {
-            if let Some(events) = self.events.get_mut(&rule.key) {
-                if let Some(i) = events.iter().rposition(|&t| t == at_ms) {
-                    events.remove(i);
-                }
-                if events.is_empty() {
-                    self.events.remove(&rule.key);
-                }
+        for (key, _) in distinct_keys(rules) {
+            let recorded = self
+                .logs
+                .get(key)
+                .and_then(|log| log.events.iter().rposition(|&t| t == at_ms));
+            if let Some(i) = recorded {
+                self.update(key, |log| {
+                    log.events.remove(i);
+                });
             }
         }
     }
 
-    /// Carries out `action` (an undo always answers [`Decision::Allowed`]).
+    /// Carries out `action` (an undo or a reset always answers [`Decision::Allowed`]).
     pub fn act(&mut self, rules: &[Rule], action: Action, now_ms: u64) -> Decision {
         match action {
             Action::Check => self.apply(rules, false, now_ms),
@@ -120,23 +275,32 @@ impl Limiter {
                 self.undo(rules, now_ms);
                 Decision::Allowed
             }
+            Action::Reset => {
+                for rule in rules {
+                    self.logs.remove(rule.key.as_str());
+                }
+                Decision::Allowed
+            }
         }
     }
 
     /// The events of `key` (for stores that persist them).
     pub fn events(&self, key: &str) -> Vec<u64> {
-        self.events
+        self.logs
             .get(key)
-            .map(|e| e.iter().copied().collect())
+            .map(|log| log.events.iter().copied().collect())
             .unwrap_or_default()
     }
 
-    /// Restores the events of `key` (from a store).
-    pub fn load(&mut self, key: &str, events: Vec<u64>) {
-        if events.is_empty() {
-            self.events.remove(key);
-        } else {
-            self.events.insert(key.to_owned(), events.into());
+    /// Restores the events of `key` counted in a `window_ms` window (from a store).
+    pub fn load(&mut self, key: &str, events: Vec<u64>, window_ms: u64) {
+        if self.logs.contains_key(key) || !events.is_empty() {
+            self.update(key, |log| {
+                *log = Log {
+                    events: events.into(),
+                    window_ms,
+                }
+            });
         }
     }
 }
@@ -146,6 +310,25 @@ impl Limiter {
 #[derive(Debug, Default)]
 pub struct MemoryStore {
     limiter: std::cell::RefCell<Limiter>,
+}
+
+impl MemoryStore {
+    /// A store that keeps at most `max_keys` keys.
+    pub fn with_max_keys(max_keys: usize) -> MemoryStore {
+        MemoryStore {
+            limiter: std::cell::RefCell::new(Limiter::with_max_keys(max_keys)),
+        }
+    }
+
+    /// Keys held now.
+    pub fn len(&self) -> usize {
+        self.limiter.borrow().len()
+    }
+
+    /// Whether no key is held.
+    pub fn is_empty(&self) -> bool {
+        self.limiter.borrow().is_empty()
+    }
 }
 
 impl super::handler::LimitStore for MemoryStore {
@@ -158,7 +341,6 @@ impl super::handler::LimitStore for MemoryStore {
         Ok(self.limiter.borrow_mut().act(rules, action, now_ms))
     }
 }
-
 /// The question a worker asks the Durable Object limiter, as JSON:
 /// `{"action":"record","now":1700000000000,"rules":[{"key":"…","limit":3,"windowMs":600000}]}`.
 pub fn encode_request(rules: &[Rule], action: Action, now_ms: u64) -> String {
@@ -204,7 +386,7 @@ pub fn decode_request(message: Arg) -> Result<(Vec<Rule>, Action, u64), Error> {
         return Err(malformed());
     };
     let action = match field(&entries, "action") {
-        Some(Arg::Text(name)) => [Action::Check, Action::Record, Action::Undo]
+        Some(Arg::Text(name)) => Action::ALL
             .into_iter()
             .find(|a| a.as_str() == name)
             .ok_or_else(malformed)?,
@@ -241,13 +423,18 @@ pub fn decode_request(message: Arg) -> Result<(Vec<Rule>, Action, u64), Error> {
     Ok((rules, action, now))
 }
 
-/// The limiter's answer: `{"allowed":true}` or `{"allowed":false,"retryAfterSecs":30}`.
+/// The limiter's answer: `{"allowed":true}` or
+/// `{"allowed":false,"retryAfterSecs":30,"rule":0}` (the index of the refusing rule).
 pub fn encode_decision(decision: Decision) -> String {
     match decision {
         Decision::Allowed => Json::Object(vec![("allowed", Json::Bool(true))]).render(),
-        Decision::Limited { retry_after_secs } => Json::Object(vec![
+        Decision::Limited {
+            retry_after_secs,
+            rule,
+        } => Json::Object(vec![
             ("allowed", Json::Bool(false)),
             ("retryAfterSecs", Json::Int(retry_after_secs)),
+            ("rule", Json::Int(rule as u64)),
         ])
         .render(),
     }
@@ -262,6 +449,9 @@ pub fn decode_decision(message: Arg) -> Result<Decision, Error> {
         Some(Arg::Bool(true)) => Ok(Decision::Allowed),
         Some(Arg::Bool(false)) => Ok(Decision::Limited {
             retry_after_secs: whole(field(&entries, "retryAfterSecs")).ok_or_else(malformed)?,
+            rule: whole(field(&entries, "rule"))
+                .and_then(|n| usize::try_from(n).ok())
+                .ok_or_else(malformed)?,
         }),
         _ => Err(malformed()),
     }
@@ -289,13 +479,15 @@ mod tests {
         assert_eq!(
             l.apply(&r, true, 3_000),
             Decision::Limited {
-                retry_after_secs: 597
+                retry_after_secs: 597,
+                rule: 0,
             }
         );
         assert_eq!(
             l.apply(&r, true, 599_999),
             Decision::Limited {
-                retry_after_secs: 1
+                retry_after_secs: 1,
+                rule: 0,
             }
         );
         assert_eq!(
@@ -306,7 +498,8 @@ mod tests {
         assert_eq!(
             l.apply(&r, true, 600_001),
             Decision::Limited {
-                retry_after_secs: 1
+                retry_after_secs: 1,
+                rule: 0,
             }
         );
     }
@@ -339,7 +532,8 @@ mod tests {
         assert_eq!(
             l.apply(&[rule("z", 0, 10)], true, 0),
             Decision::Limited {
-                retry_after_secs: 10
+                retry_after_secs: 10,
+                rule: 0,
             }
         );
     }
@@ -354,7 +548,7 @@ mod tests {
             rule("send:+14155550100", 3, 600),
             rule("ip:203.0.113.7", 10, 3600),
         ];
-        for action in [Action::Check, Action::Record, Action::Undo] {
+        for action in Action::ALL {
             let message = encode_request(&rules, action, 1_700_000_000_123);
             assert_eq!(
                 decode_request(parsed(&message)).unwrap(),
@@ -365,6 +559,7 @@ mod tests {
             Decision::Allowed,
             Decision::Limited {
                 retry_after_secs: 42,
+                rule: 0,
             },
         ] {
             assert_eq!(
@@ -384,6 +579,7 @@ mod tests {
             assert!(decode_request(parsed(bad)).is_err(), "{bad}");
         }
         assert!(decode_decision(parsed(r#"{"allowed":false}"#)).is_err());
+        assert!(decode_decision(parsed(r#"{"allowed":false,"retryAfterSecs":1}"#)).is_err());
     }
 
     #[test]
@@ -409,7 +605,124 @@ mod tests {
         l.apply(&r, true, 1);
         l.apply(&r, true, 2);
         let mut other = Limiter::default();
-        other.load("k", l.events("k"));
+        other.load("k", l.events("k"), 10_000);
         assert!(matches!(other.apply(&r, true, 3), Decision::Limited { .. }));
+    }
+
+    #[test]
+    fn the_refusing_rule_is_the_one_that_waits_longest() {
+        let mut l = Limiter::default();
+        let r = [
+            rule("short", 1, 10),
+            rule("long", 1, 100),
+            rule("free", 9, 100),
+        ];
+        assert_eq!(l.apply(&r, true, 0), Decision::Allowed);
+        assert_eq!(
+            l.apply(&r, true, 1_000),
+            Decision::Limited {
+                retry_after_secs: 99,
+                rule: 1
+            }
+        );
+    }
+
+    #[test]
+    fn a_check_writes_nothing_and_a_reset_forgets() {
+        let mut l = Limiter::default();
+        for key in ["a", "b", "c"] {
+            l.apply(&[rule(key, 5, 60)], false, 0);
+        }
+        assert!(l.is_empty(), "checks create no keys");
+        let r = [rule("fail", 2, 600)];
+        l.act(&r, Action::Record, 0);
+        l.act(&r, Action::Record, 1);
+        assert!(matches!(
+            l.act(&r, Action::Check, 2),
+            Decision::Limited { .. }
+        ));
+        l.act(&r, Action::Reset, 3);
+        assert!(l.is_empty());
+        assert_eq!(l.act(&r, Action::Check, 4), Decision::Allowed);
+    }
+
+    #[test]
+    fn expired_keys_are_swept_as_decisions_go_by() {
+        let mut l = Limiter::default();
+        for i in 0..1_000 {
+            l.apply(&[rule(&format!("k{i}"), 1, 60)], true, i);
+        }
+        assert_eq!(l.len(), 1_000);
+        // Every key has left its window; each decision sweeps a few.
+        for i in 0..1_000 {
+            l.apply(&[rule("probe", 1_000_000, 1)], false, 120_000 + i);
+        }
+        assert!(l.is_empty(), "{} keys left", l.len());
+        assert!(l.expiry.len() <= 16, "the index is swept with the logs");
+    }
+
+    #[test]
+    fn past_the_bound_the_key_that_expires_first_is_evicted() {
+        let mut l = Limiter::with_max_keys(3);
+        l.apply(&[rule("day", 1, 86_400)], true, 0);
+        l.apply(&[rule("minute-a", 1, 60)], true, 1);
+        l.apply(&[rule("minute-b", 1, 60)], true, 2);
+        l.apply(&[rule("hour", 1, 3_600)], true, 3);
+        assert_eq!(l.len(), 3);
+        assert!(l.events("minute-a").is_empty(), "expired first: evicted");
+        for kept in ["day", "minute-b", "hour"] {
+            assert_eq!(l.events(kept).len(), 1, "{kept}");
+        }
+    }
+
+    #[test]
+    fn a_flood_of_distinct_keys_stays_within_the_bound() {
+        // 120,000 distinct keys against a bound of 100,000, every key counted for a day, as
+        // an attacker's /check requests with new session UUIDs would be.
+        let mut l = Limiter::default();
+        let day = 86_400;
+        for i in 0..120_000u64 {
+            let key = format!("check:{i:036}");
+            assert_eq!(l.apply(&[rule(&key, 5, day)], true, i), Decision::Allowed);
+            assert!(l.len() <= DEFAULT_MAX_KEYS);
+        }
+        assert_eq!(l.len(), DEFAULT_MAX_KEYS);
+        assert!(
+            l.expiry.len() <= 2 * DEFAULT_MAX_KEYS + 16,
+            "stale entries are bounded"
+        );
+        assert!(
+            l.events(&format!("check:{:036}", 19_999)).is_empty(),
+            "oldest went first"
+        );
+        assert_eq!(l.events(&format!("check:{:036}", 20_000)).len(), 1);
+    }
+
+    #[test]
+    fn several_windows_on_one_key_count_each_event_once() {
+        // Growing cool-downs: 2 per minute, 3 per hour.
+        let mut l = Limiter::default();
+        let r = [rule("k", 2, 60), rule("k", 3, 3_600)];
+        assert_eq!(l.act(&r, Action::Record, 0), Decision::Allowed);
+        assert_eq!(l.events("k"), [0], "counted once");
+        assert_eq!(l.act(&r, Action::Record, 1_000), Decision::Allowed);
+        assert_eq!(
+            l.act(&r, Action::Record, 2_000),
+            Decision::Limited {
+                retry_after_secs: 58,
+                rule: 0
+            }
+        );
+        assert_eq!(l.act(&r, Action::Record, 60_000), Decision::Allowed);
+        assert_eq!(
+            l.act(&r, Action::Record, 120_000),
+            Decision::Limited {
+                retry_after_secs: 3_480,
+                rule: 1
+            },
+            "the longer window waits longer"
+        );
+        l.act(&r, Action::Undo, 60_000);
+        assert_eq!(l.events("k"), [0, 1_000], "one event taken back");
     }
 }

@@ -5,6 +5,7 @@
 
 pub mod address;
 pub mod config;
+pub mod country;
 pub mod handler;
 pub mod limits;
 pub mod proof;

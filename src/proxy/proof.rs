@@ -1,9 +1,16 @@
-//! The proof of verification: a JWT (HS256, signed with the proxy's `proofSecret`) that an
-//! app's server can check with `verifyProof` or any JWT library. Claims, in this order:
-//! `{"iss":"plivo-verify-wasm","sub":<session uuid>,"phone_number":<E.164>,"iat":<s>,"exp":<s>}`.
+//! The proof of verification: a JWT (HS256) that an app's server checks with `verifyProof`
+//! or any JWT library pinned to HS256. Header `{"alg":"HS256","typ":"JWT","kid":<key id>}`;
+//! claims, in this order:
+//! `{"iss":<issuer>,"aud":<audience>,"sub":<session uuid>,"phone_number":<E.164>,"iat":<s>,
+//! "exp":<s>,"jti":<id>}`.
+//!
+//! The key id names the secret (a hash of it, not the secret), so that a verifier holding
+//! `[current, previous]` during a rotation picks the right one. The proof id is an HMAC of
+//! the session and the time: unique per proof (a session is verified once) and not
+//! guessable, for apps that accept each proof once.
 
 use hmac::{Hmac, Mac};
-use sha2::Sha256;
+use sha2::{Digest, Sha256};
 
 use crate::api::base64::Base64;
 use crate::api::error::{Error, ErrorCode};
@@ -14,10 +21,19 @@ use crate::api::params::{is_e164, is_uuid};
 /// JWTs use base64url without padding.
 const B64: Base64 = Base64::UrlSafe;
 
-/// `{"alg":"HS256","typ":"JWT"}`, base64url.
-const HEADER: &str = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9";
-/// The issuer claim.
+/// The default issuer and audience.
 pub const ISSUER: &str = "plivo-verify-wasm";
+/// Secrets a verifier (or the proxy, during a rotation) may hold.
+pub const MAX_SECRETS: usize = 4;
+
+/// Whether `text` may be an issuer or audience: written into the claims as is, so no
+/// character JSON would escape.
+pub fn is_claim_name(text: &str) -> bool {
+    (1..=128).contains(&text.len())
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-._~:/@+".contains(&b))
+}
 
 /// What a proof says.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,8 +42,16 @@ pub struct Proof {
     pub session_uuid: String,
     /// The verified number, E.164 with `+`.
     pub recipient: String,
+    /// Unix seconds when it was issued.
+    pub issued_at: u64,
     /// Unix seconds after which the proof is worthless.
     pub expires_at: u64,
+    /// Who issued it (`iss`).
+    pub issuer: String,
+    /// Whom it is for (`aud`).
+    pub audience: String,
+    /// Unique per proof (`jti`).
+    pub id: String,
 }
 
 impl ToJson for Proof {
@@ -35,7 +59,11 @@ impl ToJson for Proof {
         Json::Object(vec![
             ("sessionUuid", Json::str(self.session_uuid.as_str())),
             ("recipient", Json::str(self.recipient.as_str())),
+            ("issuedAt", Json::Int(self.issued_at)),
             ("expiresAt", Json::Int(self.expires_at)),
+            ("issuer", Json::str(self.issuer.as_str())),
+            ("audience", Json::str(self.audience.as_str())),
+            ("id", Json::str(self.id.as_str())),
         ])
     }
 }
@@ -47,19 +75,62 @@ fn mac(secret: &str, signed: &str) -> Hmac<Sha256> {
     mac
 }
 
-/// Signs a proof issued at `now_secs`.
-pub fn sign(proof: &Proof, now_secs: u64, secret: &str) -> String {
+/// The key id of `secret`: 11 base64url characters of its SHA-256.
+pub fn key_id(secret: &str) -> String {
+    let digest = Sha256::digest(secret.as_bytes());
+    B64.encode(&digest[..8])
+}
+
+fn header(secret: &str) -> String {
+    B64.encode(format!(
+        r#"{{"alg":"HS256","typ":"JWT","kid":"{}"}}"#,
+        key_id(secret)
+    ))
+}
+
+/// The proof id of a session verified at `issued_at`.
+fn proof_id(session_uuid: &str, issued_at: u64, secret: &str) -> String {
+    let digest = mac(secret, &format!("jti:{session_uuid}:{issued_at}")).finalize();
+    B64.encode(&digest.into_bytes()[..16])
+}
+
+/// Signs a proof that `recipient` verified `session_uuid` at `now_secs`, valid `ttl_secs`.
+pub fn sign(
+    session_uuid: &str,
+    recipient: &str,
+    now_secs: u64,
+    ttl_secs: u64,
+    issuer: &str,
+    audience: &str,
+    secret: &str,
+) -> String {
     let claims = format!(
-        r#"{{"iss":"{ISSUER}","sub":"{}","phone_number":"{}","iat":{now_secs},"exp":{}}}"#,
-        proof.session_uuid, proof.recipient, proof.expires_at
+        r#"{{"iss":"{issuer}","aud":"{audience}","sub":"{session_uuid}","phone_number":"{recipient}","iat":{now_secs},"exp":{},"jti":"{}"}}"#,
+        now_secs + ttl_secs,
+        proof_id(session_uuid, now_secs, secret)
     );
-    let signed = format!("{HEADER}.{}", B64.encode(claims));
+    let signed = format!("{}.{}", header(secret), B64.encode(claims));
     let signature = B64.encode(mac(secret, &signed).finalize().into_bytes());
     format!("{signed}.{signature}")
 }
 
-/// Checks a proof's signature (constant time) and expiry at `now_secs`.
-pub fn verify(token: &str, secret: &str, now_secs: u64) -> Result<Proof, Error> {
+/// What a verifier requires besides the signature.
+#[derive(Debug, Clone, Default)]
+pub struct Expected<'a> {
+    /// `aud` must be this, when given.
+    pub audience: Option<&'a str>,
+    /// `iss` must be this, when given.
+    pub issuer: Option<&'a str>,
+}
+
+/// Checks a proof's signature with whichever of `secrets` its key id names (constant
+/// time), its expiry at `now_secs`, and `expected`.
+pub fn verify(
+    token: &str,
+    secrets: &[String],
+    expected: &Expected<'_>,
+    now_secs: u64,
+) -> Result<Proof, Error> {
     let invalid = || {
         Error::new(
             ErrorCode::InvalidProof,
@@ -67,15 +138,31 @@ pub fn verify(token: &str, secret: &str, now_secs: u64) -> Result<Proof, Error> 
         )
     };
     let (signed, signature) = token.trim().rsplit_once('.').ok_or_else(invalid)?;
-    let (header, claims) = signed.split_once('.').ok_or_else(invalid)?;
+    let (head, claims) = signed.split_once('.').ok_or_else(invalid)?;
     let signature = B64.decode(signature).ok_or_else(invalid)?;
-    if header != HEADER || mac(secret, signed).verify_slice(&signature).is_err() {
+    let secret = secrets
+        .iter()
+        .find(|secret| header(secret) == head)
+        .ok_or_else(invalid)?;
+    if mac(secret, signed).verify_slice(&signature).is_err() {
         return Err(invalid());
     }
     // Signed by us, so the claims have exactly the layout `sign` writes.
     let claims =
         String::from_utf8(B64.decode(claims).ok_or_else(invalid)?).map_err(|_| invalid())?;
     let proof = parse_claims(&claims).ok_or_else(invalid)?;
+    let wrong = |what: &str| {
+        Error::new(
+            ErrorCode::InvalidProof,
+            format!("the proof is for another {what}"),
+        )
+    };
+    if expected.audience.is_some_and(|a| a != proof.audience) {
+        return Err(wrong("audience"));
+    }
+    if expected.issuer.is_some_and(|i| i != proof.issuer) {
+        return Err(wrong("issuer"));
+    }
     if now_secs >= proof.expires_at {
         return Err(Error::new(ErrorCode::ExpiredProof, "the proof has expired"));
     }
@@ -83,15 +170,30 @@ pub fn verify(token: &str, secret: &str, now_secs: u64) -> Result<Proof, Error> 
 }
 
 fn parse_claims(claims: &str) -> Option<Proof> {
-    let rest = claims.strip_prefix(&format!(r#"{{"iss":"{ISSUER}","sub":""#))?;
+    let rest = claims.strip_prefix(r#"{"iss":""#)?;
+    let (issuer, rest) = rest.split_once(r#"","aud":""#)?;
+    let (audience, rest) = rest.split_once(r#"","sub":""#)?;
     let (session_uuid, rest) = rest.split_once(r#"","phone_number":""#)?;
     let (recipient, rest) = rest.split_once(r#"","iat":"#)?;
-    let (_, rest) = rest.split_once(r#","exp":"#)?;
-    let expires_at = rest.strip_suffix('}')?.parse().ok()?;
-    (is_uuid(session_uuid) && recipient.starts_with('+') && is_e164(recipient)).then(|| Proof {
+    let (issued_at, rest) = rest.split_once(r#","exp":"#)?;
+    let (expires_at, rest) = rest.split_once(r#","jti":""#)?;
+    let id = rest.strip_suffix(r#""}"#)?;
+    let ok = is_claim_name(issuer)
+        && is_claim_name(audience)
+        && is_uuid(session_uuid)
+        && recipient.starts_with('+')
+        && is_e164(&recipient[1..]);
+    if !ok {
+        return None;
+    }
+    Some(Proof {
         session_uuid: session_uuid.to_owned(),
         recipient: recipient.to_owned(),
-        expires_at,
+        issued_at: issued_at.parse().ok()?,
+        expires_at: expires_at.parse().ok()?,
+        issuer: issuer.to_owned(),
+        audience: audience.to_owned(),
+        id: id.to_owned(),
     })
 }
 
@@ -99,81 +201,150 @@ fn parse_claims(claims: &str) -> Option<Proof> {
 mod tests {
     use super::*;
 
-    fn proof() -> Proof {
-        Proof {
-            session_uuid: "8e712097-8090-4644-81e7-8f4265d8354e".into(),
-            recipient: "+14155550100".into(),
-            expires_at: 1_000_600,
-        }
+    const UUID: &str = "8e712097-8090-4644-81e7-8f4265d8354e";
+    const SECRET: &str = "a-long-proof-secret-for-tests-0001";
+
+    fn token(secret: &str, audience: &str) -> String {
+        sign(
+            UUID,
+            "+14155550100",
+            1_000_000,
+            600,
+            ISSUER,
+            audience,
+            secret,
+        )
+    }
+
+    fn secrets(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| s.to_string()).collect()
     }
 
     #[test]
     fn round_trips_until_it_expires() {
-        let token = sign(&proof(), 1_000_000, "a-long-proof-secret-for-tests");
-        assert_eq!(token.split('.').count(), 3, "a JWT");
+        let t = token(SECRET, "https://app.example.com");
+        assert_eq!(t.split('.').count(), 3, "a JWT");
+        let p = verify(&t, &secrets(&[SECRET]), &Expected::default(), 1_000_599).unwrap();
         assert_eq!(
-            verify(&token, "a-long-proof-secret-for-tests", 1_000_599),
-            Ok(proof())
+            (p.session_uuid.as_str(), p.recipient.as_str()),
+            (UUID, "+14155550100")
         );
-        let e = verify(&token, "a-long-proof-secret-for-tests", 1_000_600).unwrap_err();
+        assert_eq!((p.issued_at, p.expires_at), (1_000_000, 1_000_600));
+        assert_eq!(p.audience, "https://app.example.com");
+        assert_eq!(p.id.len(), 22);
+        let e = verify(&t, &secrets(&[SECRET]), &Expected::default(), 1_000_600).unwrap_err();
         assert_eq!(e.code, ErrorCode::ExpiredProof);
     }
 
     #[test]
     fn is_a_standard_hs256_jwt() {
         // Checked against an independent HS256 computation (RFC 7515 layout).
-        let token = sign(&proof(), 1_000_000, "secret");
-        let (signed, sig) = token.rsplit_once('.').unwrap();
+        let t = token("secret", "app");
+        let (signed, sig) = t.rsplit_once('.').unwrap();
         let mut mac = Hmac::<Sha256>::new_from_slice(b"secret").unwrap();
         mac.update(signed.as_bytes());
         assert_eq!(
             B64.decode(sig).unwrap(),
             mac.finalize().into_bytes().to_vec()
         );
-        let claims =
-            String::from_utf8(B64.decode(signed.split('.').nth(1).unwrap()).unwrap()).unwrap();
-        let json: serde_json::Value = serde_json::from_str(&claims).unwrap();
-        assert_eq!(json["sub"], "8e712097-8090-4644-81e7-8f4265d8354e");
-        assert_eq!(json["phone_number"], "+14155550100");
-        assert_eq!(json["exp"], 1_000_600);
-        assert_eq!(json["iat"], 1_000_000);
+        let part = |n| {
+            let bytes = B64.decode(signed.split('.').nth(n).unwrap()).unwrap();
+            serde_json::from_slice::<serde_json::Value>(&bytes).unwrap()
+        };
+        let (head, claims) = (part(0), part(1));
+        assert_eq!(head["alg"], "HS256");
+        assert_eq!(head["kid"], key_id("secret"));
+        assert_eq!(claims["sub"], UUID);
+        assert_eq!(claims["phone_number"], "+14155550100");
+        assert_eq!(claims["iss"], ISSUER);
+        assert_eq!(claims["aud"], "app");
+        assert_eq!(
+            (claims["iat"].as_u64(), claims["exp"].as_u64()),
+            (Some(1_000_000), Some(1_000_600))
+        );
+        assert!(claims["jti"].as_str().is_some_and(|j| j.len() == 22));
+    }
+
+    #[test]
+    fn a_rotation_accepts_the_previous_secret_by_its_key_id() {
+        let old = token("the-previous-proof-secret-000000000", "app");
+        let new = token(SECRET, "app");
+        let both = secrets(&[SECRET, "the-previous-proof-secret-000000000"]);
+        for t in [&old, &new] {
+            assert!(verify(t, &both, &Expected::default(), 1_000_001).is_ok());
+        }
+        assert_eq!(
+            verify(&old, &secrets(&[SECRET]), &Expected::default(), 1_000_001)
+                .unwrap_err()
+                .code,
+            ErrorCode::InvalidProof,
+            "once the old secret is dropped, its proofs are not accepted"
+        );
+        assert_ne!(
+            key_id(SECRET),
+            key_id("the-previous-proof-secret-000000000")
+        );
+    }
+
+    #[test]
+    fn audience_and_issuer_are_checked_when_asked() {
+        let t = token(SECRET, "https://app.example.com");
+        let s = secrets(&[SECRET]);
+        let expect = |audience, issuer| Expected { audience, issuer };
+        assert!(verify(
+            &t,
+            &s,
+            &expect(Some("https://app.example.com"), Some(ISSUER)),
+            1_000_001
+        )
+        .is_ok());
+        for bad in [
+            expect(Some("https://evil.example"), None),
+            expect(None, Some("someone-else")),
+        ] {
+            assert_eq!(
+                verify(&t, &s, &bad, 1_000_001).unwrap_err().code,
+                ErrorCode::InvalidProof
+            );
+        }
     }
 
     #[test]
     fn refuses_forgeries() {
-        let token = sign(&proof(), 1_000_000, "secret");
+        let t = token(SECRET, "app");
+        let s = secrets(&[SECRET]);
         for bad in [
             String::new(),
             "x".into(),
             "a.b.c".into(),
-            token.replace("eyJ", "eyK"),
-            format!("{token}x"),
-            sign(&proof(), 1_000_000, "another-secret"),
+            t.replace("eyJ", "eyK"),
+            format!("{t}x"),
+            token("another-secret-of-32-characters-xx", "app"),
         ] {
             assert_eq!(
-                verify(&bad, "secret", 1_000_000).unwrap_err().code,
+                verify(&bad, &s, &Expected::default(), 1_000_000)
+                    .unwrap_err()
+                    .code,
                 ErrorCode::InvalidProof,
                 "{bad}"
             );
         }
-        // A token whose claims were swapped keeps a signature that no longer matches.
-        let (h, _) = token.split_once('.').unwrap();
-        let other = sign(
-            &Proof {
-                recipient: "+14155550199".into(),
-                ..proof()
-            },
-            1_000_000,
-            "secret",
-        );
-        let forged = format!(
-            "{h}.{}.{}",
-            other.split('.').nth(1).unwrap(),
-            token.rsplit('.').next().unwrap()
-        );
+        // Claims swapped under a valid signature no longer match it.
+        let other = sign(UUID, "+14155550199", 1_000_000, 600, ISSUER, "app", SECRET);
+        let mut parts: Vec<&str> = t.split('.').collect();
+        parts[1] = other.split('.').nth(1).unwrap();
         assert_eq!(
-            verify(&forged, "secret", 1_000_000).unwrap_err().code,
+            verify(&parts.join("."), &s, &Expected::default(), 1_000_000)
+                .unwrap_err()
+                .code,
             ErrorCode::InvalidProof
         );
+        // "alg":"none" and other headers are not ours: refused before any MAC.
+        let none = format!(
+            "{}.{}.",
+            B64.encode(r#"{"alg":"none","typ":"JWT"}"#),
+            parts[1]
+        );
+        assert!(verify(&none, &s, &Expected::default(), 1_000_000).is_err());
     }
 }

@@ -18,6 +18,8 @@ use super::handler::{AcceptedCallback, Backend, Handled, Proxy, ProxyRequest, Pr
 use super::limits::MemoryStore;
 use super::proof;
 
+mod attacks;
+
 const TOKEN: &str = "plivo-auth-token-for-tests";
 const SECRET: &str = "proof-secret-of-at-least-32-characters";
 const OTP: &str = "482913";
@@ -36,13 +38,20 @@ fn block_on<F: Future>(future: F) -> F::Output {
 
 struct FakeSession {
     recipient: String,
+    app_uuid: Option<String>,
     status: String,
     wrong: u32,
+    created_at: u64,
 }
 
-/// Plivo, faked: the code is always `OTP`; the third wrong code expires a session.
+/// Plivo, faked: the code is always `OTP`; the third wrong code expires a session (or the
+/// `max_wrong`th); with `like_plivo`, a create for a number with an open session sends
+/// again on that session, and sessions expire after 10 minutes of `clock`.
 #[derive(Default)]
 struct FakePlivo {
+    max_wrong: std::cell::Cell<Option<u32>>,
+    like_plivo: std::cell::Cell<bool>,
+    clock: std::rc::Rc<std::cell::Cell<u64>>,
     sessions: RefCell<HashMap<String, FakeSession>>,
     created: RefCell<Vec<CreateSessionParams>>,
     calls: RefCell<u32>,
@@ -89,6 +98,19 @@ fn block_on_all<F: Future>(futures: Vec<F>) -> Vec<F::Output> {
 }
 
 impl FakePlivo {
+    /// With `like_plivo`, sessions expire 10 minutes after they were made.
+    fn expire_old(&self) {
+        if !self.like_plivo.get() {
+            return;
+        }
+        let now = self.clock.get();
+        for s in self.sessions.borrow_mut().values_mut() {
+            if s.status == "in-progress" && now >= s.created_at + 600_000 {
+                s.status = "expired".into();
+            }
+        }
+    }
+
     fn call(&self) -> Result<(), Error> {
         *self.calls.borrow_mut() += 1;
         self.fail_with.borrow_mut().take().map_or(Ok(()), Err)
@@ -109,17 +131,30 @@ fn text_field(params: &CreateSessionParams, key: &str) -> Option<String> {
 impl Backend for FakePlivo {
     async fn create_session(&self, params: CreateSessionParams) -> Result<String, Error> {
         self.call()?;
+        let recipient = text_field(&params, "recipient").unwrap_or_default();
+        let recipient = recipient.trim_start_matches('+').to_owned();
+        if self.like_plivo.get() {
+            self.expire_old();
+            let open = self.sessions.borrow().iter().find_map(|(uuid, s)| {
+                (s.recipient == recipient && s.status == "in-progress").then(|| uuid.clone())
+            });
+            if let Some(uuid) = open {
+                self.created.borrow_mut().push(params);
+                return Ok(uuid);
+            }
+        }
         let uuid = format!(
             "00000000-0000-4000-8000-{:012}",
             self.sessions.borrow().len() + 1
         );
-        let recipient = text_field(&params, "recipient").unwrap_or_default();
         self.sessions.borrow_mut().insert(
             uuid.clone(),
             FakeSession {
-                recipient: recipient.trim_start_matches('+').into(),
+                recipient,
+                app_uuid: text_field(&params, "app_uuid"),
                 status: "in-progress".into(),
                 wrong: 0,
+                created_at: self.clock.get(),
             },
         );
         self.created.borrow_mut().push(params);
@@ -128,6 +163,7 @@ impl Backend for FakePlivo {
 
     async fn get_session(&self, session_uuid: &str) -> Result<Session, Error> {
         self.call()?;
+        self.expire_old();
         let sessions = self.sessions.borrow();
         let s = sessions
             .get(session_uuid)
@@ -135,6 +171,7 @@ impl Backend for FakePlivo {
         Ok(Session {
             session_uuid: session_uuid.into(),
             recipient: Some(s.recipient.clone()),
+            app_uuid: s.app_uuid.clone(),
             status: Some(s.status.clone()),
             channel: Some("sms".into()),
             count: Some(1),
@@ -151,6 +188,7 @@ impl Backend for FakePlivo {
         if *self.slow_validations.borrow() {
             YieldOnce(false).await;
         }
+        self.expire_old();
         let mut sessions = self.sessions.borrow_mut();
         let s = sessions
             .get_mut(session_uuid)
@@ -168,7 +206,7 @@ impl Backend for FakePlivo {
             return Ok(());
         }
         s.wrong += 1;
-        if s.wrong >= 3 {
+        if s.wrong >= self.max_wrong.get().unwrap_or(3) {
             s.status = "expired".into();
         }
         Err(Error::from_status(
@@ -231,10 +269,12 @@ fn harness() -> Harness {
 }
 
 fn harness_with(extra: Vec<(&str, Arg)>) -> Harness {
+    let backend = FakePlivo::default();
+    backend.clock.set(T0);
     Harness {
         proxy: Proxy {
             config: config(extra),
-            backend: FakePlivo::default(),
+            backend,
             store: MemoryStore::default(),
         },
         now: RefCell::new(T0),
@@ -246,6 +286,7 @@ struct Answer {
     body: serde_json::Value,
     raw: ProxyResponse,
     event: Option<AcceptedCallback>,
+    shadowed: Vec<&'static str>,
 }
 
 impl Answer {
@@ -260,15 +301,24 @@ impl Answer {
     fn code(&self) -> &str {
         self.body["error"]["code"].as_str().unwrap_or_default()
     }
+
+    fn reason(&self) -> &str {
+        self.body["error"]["reason"].as_str().unwrap_or_default()
+    }
 }
 
 impl Harness {
     fn advance(&self, secs: u64) {
         *self.now.borrow_mut() += secs * 1000;
+        self.proxy.backend.clock.set(*self.now.borrow());
     }
 
     fn send(&self, request: ProxyRequest) -> Answer {
-        let Handled { response, event } = block_on(self.proxy.handle(&request, *self.now.borrow()));
+        let Handled {
+            response,
+            event,
+            shadowed,
+        } = block_on(self.proxy.handle(&request, *self.now.borrow()));
         // No secret ever leaves in an answer.
         let everything = format!("{} {:?}", response.body, response.headers);
         for secret in [TOKEN, SECRET, OTP] {
@@ -287,6 +337,7 @@ impl Harness {
             body,
             raw: response,
             event,
+            shadowed,
         }
     }
 
@@ -609,11 +660,21 @@ fn the_right_code_gives_a_proof_the_app_server_can_check() {
     assert_eq!(a.status, 200);
     assert_eq!(a.body["verified"], true);
     let token = a.body["proof"].as_str().unwrap();
-    let checked = proof::verify(token, SECRET, T0 / 1000 + 1).unwrap();
+    let expected = proof::Expected {
+        audience: Some(proof::ISSUER),
+        issuer: Some(proof::ISSUER),
+    };
+    let checked = proof::verify(token, &[SECRET.into()], &expected, T0 / 1000 + 1).unwrap();
     assert_eq!(checked.session_uuid, uuid);
     assert_eq!(checked.recipient, "+14155550100");
     assert_eq!(checked.expires_at, T0 / 1000 + 600);
-    assert!(proof::verify(token, "another-secret-of-32-characters!!", T0 / 1000).is_err());
+    assert!(proof::verify(
+        token,
+        &["another-secret-of-32-characters!!".into()],
+        &expected,
+        T0 / 1000
+    )
+    .is_err());
     assert_eq!(
         h.check(&uuid, OTP).body["reason"],
         "expired",

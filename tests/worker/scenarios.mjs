@@ -18,20 +18,29 @@ import { ALLOWED_ORIGIN, OTHER_ORIGIN, importPackage, poll } from "./support/har
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const UNKNOWN = "00000000-0000-4000-8000-000000000000";
 
-/** An error answer: status, JSON `{error: {code, message}}` and nothing else. */
-function isError(res, status, code, what = "") {
+/**
+ * An error answer: status, JSON `{error: {code, message}}` and nothing else, or, for a
+ * guard's refusal, `{error: {code, message, reason}}` with `reason` the guard's name.
+ */
+function isError(res, status, code, what = "", reason = undefined) {
   const where = `${what} -> ${res.status} ${res.text}`;
   assert.equal(res.status, status, where);
   assert.match(res.headers.get("content-type") ?? "", /^application\/json/, where);
   assert.deepEqual(Object.keys(res.json ?? {}), ["error"], where);
-  assert.deepEqual(Object.keys(res.json.error).sort(), ["code", "message"], where);
+  const keys = reason === undefined ? ["code", "message"] : ["code", "message", "reason"];
+  assert.deepEqual(Object.keys(res.json.error).sort(), keys, where);
   assert.equal(res.json.error.code, code, where);
   assert.equal(typeof res.json.error.message, "string", where);
+  if (reason !== undefined) assert.equal(res.json.error.reason, reason, where);
 }
 
-/** A 429 with `Retry-After` in whole seconds within (min, max]; returns it. */
-function isRateLimited(res, { min = 0, max }, what = "") {
-  isError(res, 429, "rate_limited", what);
+/**
+ * A 429 with `Retry-After` in whole seconds within (min, max]; returns it. `reason`: the
+ * guard expected to refuse, or null for Plivo's own 429 passed on (no guard named).
+ */
+function isRateLimited(res, { min = 0, max, reason }, what = "") {
+  assert.ok(reason !== undefined, "name the guard expected to refuse");
+  isError(res, 429, "rate_limited", what, reason ?? undefined);
   const header = res.headers.get("retry-after");
   assert.match(header ?? "", /^[0-9]+$/, `${what}: Retry-After ${header}`);
   const secs = Number(header);
@@ -103,6 +112,19 @@ export const scenarios = {
       ).toString("base64url");
       assert.equal(refused(`${header}.${forged}.${signature}`, h.proofSecret), "invalid_proof", "altered claims");
       assert.equal(refused("not-a-proof", h.proofSecret), "invalid_proof");
+      // The same proof checked by a standard JWT library, pinned to HS256 (the README's recipe).
+      const jwt = (await import("jsonwebtoken")).default;
+      const standard = jwt.verify(checked.json.proof, h.proofSecret, {
+        algorithms: ["HS256"],
+        audience: "plivo-verify-wasm",
+        issuer: "plivo-verify-wasm",
+      });
+      assert.equal(standard.sub, uuid);
+      assert.equal(standard.phone_number, "+14155550100");
+      assert.equal(standard.jti, claims.id);
+      assert.throws(() => jwt.verify(checked.json.proof, h.proofSecret, { algorithms: ["HS256"], audience: "https://other.example" }));
+      assert.equal(verifyProof(checked.json.proof, [h.proofSecret], { audience: "plivo-verify-wasm" }).sessionUuid, uuid);
+      assert.throws(() => verifyProof(checked.json.proof, h.proofSecret, { audience: "https://other.example" }), (e) => e.code === "invalid_proof");
 
       const after = await h.status(uuid);
       assert.deepEqual(after.json, { status: "verified", channel: "sms", attempts: 1 });
@@ -163,7 +185,7 @@ export const scenarios = {
       // Different IPs and spellings: the count is the number's.
       isStarted(await h.start("+14155550110", { ip: "203.0.113.10" }), "1st");
       isStarted(await h.start("1 415 555 0110", { ip: "203.0.113.11" }), "2nd, spelt otherwise");
-      const retry = isRateLimited(await h.start("+14155550110", { ip: "203.0.113.12" }), { max: 600 }, "3rd");
+      const retry = isRateLimited(await h.start("+14155550110", { ip: "203.0.113.12" }), { max: 600, reason: "sends_per_recipient" }, "3rd");
       assert.equal((await sent(h, "14155550110")).length, 2, "the refused request sent nothing");
       isStarted(await h.start("+14155550111", { ip: "203.0.113.12" }), "another number");
       return { retryAfter: retry };
@@ -177,14 +199,14 @@ export const scenarios = {
       const ip = "198.51.100.7";
       for (const n of [20, 21, 22]) isStarted(await h.start(`+141555501${n}`, { ip }), `number ${n}`);
       // Over the per-IP limit (3600 s window: longer than any per-number window here).
-      const retry = isRateLimited(await h.start("+14155550123", { ip }), { min: 600, max: 3600 }, "4th from one IP");
+      const retry = isRateLimited(await h.start("+14155550123", { ip }), { min: 600, max: 3600, reason: "sends_per_ip" }, "4th from one IP");
       assert.equal((await sent(h, "14155550123")).length, 0, "nothing sent");
       isStarted(await h.start("+14155550123", { ip: "198.51.100.8" }), "the same number from another IP");
 
       // X-Forwarded-For is not trusted (trustForwardedFor is off): changing it changes nothing.
       const forwarded = (n) => ({ headers: { "x-forwarded-for": `192.0.2.${n}` } });
       for (const n of [30, 31, 32]) isStarted(await h.start(`+141555501${n}`, forwarded(n)), `forwarded ${n}`);
-      isRateLimited(await h.start("+14155550133", forwarded(33)), { min: 600, max: 3600 }, "4th, another X-Forwarded-For");
+      isRateLimited(await h.start("+14155550133", forwarded(33)), { min: 600, max: 3600, reason: "sends_per_ip" }, "4th, another X-Forwarded-For");
       return { retryAfter: retry };
     },
   },
@@ -195,9 +217,12 @@ export const scenarios = {
       const first = await h.start("+14155550140", { ip: "203.0.113.40" });
       isStarted(first);
       assert.equal(first.json.resendAfterSecs, 30);
-      const retry = isRateLimited(await h.start("+14155550140", { ip: "203.0.113.41" }), { max: 30 }, "resend at once");
+      const retry = isRateLimited(await h.start("+14155550140", { ip: "203.0.113.40" }), { max: 30, reason: "resend_wait" }, "resend at once");
       assert.equal((await sent(h, "14155550140")).length, 1, "no second message");
-      isStarted(await h.start("+14155550141", { ip: "203.0.113.41" }), "another number");
+      isStarted(await h.start("+14155550141", { ip: "203.0.113.40" }), "another number");
+      // The wait is the asking address's: another address is not held up by it (the
+      // number's own cap, sendsPerRecipient, still counts both).
+      isStarted(await h.start("+14155550140", { ip: "203.0.113.41" }), "the number from another address");
       return { retryAfter: retry };
     },
   },
@@ -230,9 +255,9 @@ export const scenarios = {
       const wrong = await h.wrongOtp(uuid);
       for (let i = 1; i <= 2; i++) assert.deepEqual((await h.check(uuid, wrong)).json, notVerified("incorrect"));
       // The day-long window: longer than the send windows (600 s, 3600 s).
-      const retry = isRateLimited(await h.check(uuid, await h.otp(uuid)), { min: 3600, max: 86400 }, "right code, locked out");
+      const retry = isRateLimited(await h.check(uuid, await h.otp(uuid)), { min: 3600, max: 86400, reason: "failures_per_recipient" }, "right code, locked out");
       assert.equal((await h.status(uuid)).json.status, "in-progress");
-      isRateLimited(await h.start("+14155550160", { ip: "203.0.113.60" }), { min: 3600, max: 86400 }, "new send, locked out");
+      isRateLimited(await h.start("+14155550160", { ip: "203.0.113.60" }), { min: 3600, max: 86400, reason: "failures_per_recipient" }, "new send, locked out");
       // Another number is not affected.
       const other = isStarted(await h.start("+14155550161", { ip: "203.0.113.61" }));
       assert.equal((await h.check(other, await h.otp(other))).json.verified, true);
@@ -270,7 +295,7 @@ export const scenarios = {
       const next = isStarted(await h.start("+14155550166", { worker: "b" }));
       const nextWrong = await h.wrongOtp(next);
       for (let i = 0; i < 3; i++) assert.deepEqual((await h.check(next, nextWrong, { worker: "a" })).json, notVerified("incorrect"), `try ${i + 1}`);
-      isRateLimited(await h.check(next, nextWrong), { min: 3600, max: 86400 }, "the fourth wrong code");
+      isRateLimited(await h.check(next, nextWrong), { min: 3600, max: 86400, reason: "failures_per_recipient" }, "the fourth wrong code");
       return { reached, limited };
     },
   },
@@ -401,7 +426,7 @@ export const scenarios = {
       assert.match(lower(started.headers.get("vary")), /\borigin\b/);
       // Errors reach the page too, and it can read Retry-After.
       const limited = await h.start("+14155550180", { origin: ALLOWED_ORIGIN });
-      isRateLimited(limited, { max: 30 }, "resend from the allowed origin");
+      isRateLimited(limited, { max: 30, reason: "resend_wait" }, "resend from the allowed origin");
       assert.equal(limited.headers.get("access-control-allow-origin"), ALLOWED_ORIGIN);
       assert.match(lower(limited.headers.get("access-control-expose-headers")), /\bretry-after\b/);
       const invalid = await h.start("not a number", { origin: ALLOWED_ORIGIN });
@@ -431,7 +456,7 @@ export const scenarios = {
 
   // Bodies the proxy refuses before anything is sent, and the one it takes.
   bodies: {
-    options: { vars: { ALLOWED_COUNTRY_CODES: "1" } },
+    options: { vars: { ALLOWED_COUNTRIES: "US,CA" } },
     minOtps: 1,
     async run(h) {
       const raw = (path, body, type) =>
@@ -488,7 +513,10 @@ export const scenarios = {
       ]) {
         isError(await raw("/verify/check", JSON.stringify(value), json), 400, "invalid_argument", `check: ${what}`);
       }
-      isError(await h.start("+447700900123"), 403, "country_not_allowed", "a country not allowed");
+      isError(await h.start("+447700900123"), 403, "country_not_allowed", "a country not allowed", "country_not_allowed");
+      // +1 is not the United States: Jamaica and the Dominican Republic share it.
+      isError(await h.start("+18765550190"), 403, "country_not_allowed", "Jamaica under US,CA", "country_not_allowed");
+      isError(await h.start("+18095550190"), 403, "country_not_allowed", "the Dominican Republic", "country_not_allowed");
       assert.equal((await h.sandbox.dev.messages("?limit=1000")).messages.length, 0, "nothing refused was sent");
 
       // JSON with a charset, and a voice call: taken.
@@ -510,7 +538,7 @@ export const scenarios = {
       // A write is retried on 429 only (maxRetries 2): three in a row reach the browser.
       await h.sandbox.dev.faults({ next: ["429", "429", "429"] });
       const busy = await h.start("+14155550202", { ip: "203.0.113.202" });
-      isRateLimited(busy, { max: 60 }, "Plivo 429");
+      isRateLimited(busy, { max: 60, reason: null }, "Plivo 429");
       await h.sandbox.dev.clearFaults();
       isStarted(await h.start("+14155550203", { ip: "203.0.113.203" }), "Plivo back");
     },
@@ -577,18 +605,17 @@ export const scenarios = {
             await promise;
           } catch (e) {
             assert.ok(e instanceof VerifyError && e instanceof Error, `${e}`);
-            return { code: e.code, status: e.status, retryAfterMs: e.retryAfterMs, argument: e.argument };
+            return { code: e.code, status: e.status, retryAfterMs: e.retryAfterMs, argument: e.argument, reason: e.reason };
           }
           assert.fail("resolved");
         };
         const limited = await failure(client.start("+14155550220"));
         assert.equal(limited.code, "rate_limited");
         assert.equal(limited.status, 429);
+        assert.equal(limited.reason, "resend_wait", "the guard that refused reaches the page");
         assert.ok(limited.retryAfterMs >= 1000 && limited.retryAfterMs <= 30_000, `retryAfterMs ${limited.retryAfterMs}`);
-        assert.deepEqual(
-          { code: (await failure(client.start("+447700900123"))).code },
-          { code: "country_not_allowed" },
-        );
+        const abroad = await failure(client.start("+447700900123"));
+        assert.deepEqual([abroad.code, abroad.reason], ["country_not_allowed", "country_not_allowed"]);
         const unknown = await failure(client.status(UNKNOWN));
         assert.equal(unknown.code, "not_found");
         assert.equal(unknown.status, 404);
@@ -666,7 +693,7 @@ export const scenarios = {
       isStarted(await h.start("+14155550401", { ip }));
       isStarted(await h.start("+14155550402", { ip }));
       await h.restart();
-      isRateLimited(await h.start("+14155550403", { ip }), { min: 600, max: 3600 }, "after the restart");
+      isRateLimited(await h.start("+14155550403", { ip }), { min: 600, max: 3600, reason: "sends_per_ip" }, "after the restart");
     },
     cleanup(options) {
       rmSync(options.persist, { recursive: true, force: true });
