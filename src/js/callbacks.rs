@@ -17,7 +17,7 @@ use crate::api::params::{optional_text, required_text, HTTP_URL, NON_EMPTY};
 use crate::api::signature::{split_signatures, verify_v3, CallbackMethod};
 use crate::js::convert::{self, property, type_name};
 use crate::js::error;
-use crate::js::proxy::{read_request, Store};
+use crate::js::proxy::{read_request, Store, BODY_TIMEOUT_MS};
 use crate::proxy::handler::{nonce_rules, LimitStore};
 use crate::proxy::limits::{Action, Decision, MemoryStore};
 
@@ -196,7 +196,7 @@ async fn verify_request(
         })?,
         Err(_) => request.clone(),
     };
-    let received = read_request(&source).await?;
+    let received = read_request(&source, BODY_TIMEOUT_MS).await?;
     let body = received.body.as_deref().ok_or_else(|| {
         Error::new(
             ErrorCode::PayloadTooLarge,

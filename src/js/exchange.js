@@ -37,38 +37,91 @@ export async function exchange(customFetch, url, method, headers, body, timeoutM
       return { tooLarge: true };
     }
     let bytes;
-    if (typeof response.body?.getReader === "function") {
-      const reader = response.body.getReader();
-      const chunks = [];
-      let total = 0;
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        total += value.byteLength;
-        if (total > maxBytes) {
-          reader.cancel().catch(() => {});
-          controller.abort();
-          return { tooLarge: true };
-        }
-        chunks.push(value);
-      }
-      bytes = new Uint8Array(total);
-      let at = 0;
-      for (const chunk of chunks) {
-        bytes.set(chunk, at);
-        at += chunk.byteLength;
-      }
-    } else if (typeof response.arrayBuffer === "function") {
-      // No stream to read (a caller's fetch may answer with a plain object): read, then measure.
-      bytes = new Uint8Array(await response.arrayBuffer());
-    } else if (typeof response.text === "function") {
-      bytes = new TextEncoder().encode(await response.text());
-    } else {
-      return { notResponse: "an object without a body to read" };
+    try {
+      bytes = await readAll(response, maxBytes);
+    } catch (e) {
+      if (e === NO_BODY) return { notResponse: "an object without a body to read" };
+      throw e;
     }
-    if (bytes.byteLength > maxBytes) return { tooLarge: true };
+    if (bytes === null) {
+      controller.abort();
+      return { tooLarge: true };
+    }
     return { status: response.status, retryAfter: retryAfter ?? undefined, body: bytes };
   } finally {
     clearTimeout(timer);
   }
 }
+
+/** Thrown by `readAll` for an object with no body to read. */
+const NO_BODY = Symbol("no body");
+
+/**
+ * The whole body of a Request or Response, or `null` once it is longer than `maxBytes`: a
+ * stream is read chunk by chunk and cancelled past the cap, so no more than about
+ * `maxBytes` is ever held. `onReader` receives the stream's reader (to cancel it).
+ */
+async function readAll(source, maxBytes, onReader) {
+  if (typeof source.body?.getReader === "function") {
+    const reader = source.body.getReader();
+    onReader?.(reader);
+    const chunks = [];
+    let total = 0;
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      total += value.byteLength;
+      if (total > maxBytes) {
+        reader.cancel().catch(() => {});
+        return null;
+      }
+      chunks.push(value);
+    }
+    const bytes = new Uint8Array(total);
+    let at = 0;
+    for (const chunk of chunks) {
+      bytes.set(chunk, at);
+      at += chunk.byteLength;
+    }
+    return bytes;
+  }
+  let bytes;
+  if (source.body === null) {
+    bytes = new Uint8Array(0);
+  } else if (typeof source.arrayBuffer === "function") {
+    // No stream to read (Firefox's Request, or a caller's fetch answering with a plain
+    // object): read, then measure.
+    bytes = new Uint8Array(await source.arrayBuffer());
+  } else if (typeof source.text === "function") {
+    bytes = new TextEncoder().encode(await source.text());
+  } else {
+    throw NO_BODY;
+  }
+  return bytes.byteLength > maxBytes ? null : bytes;
+}
+
+/**
+ * A request's body for the proxy: resolves to `{ body }` (a `Uint8Array`), `{ tooLarge:
+ * true }` past `maxBytes`, or `{ timedOut: true }` when it has not all arrived within
+ * `timeoutMs` (a client trickling its body holds nothing longer than that). Rejects when the
+ * body cannot be read.
+ */
+export async function readBody(request, maxBytes, timeoutMs) {
+  let reader;
+  let timer;
+  const late = new Promise((resolve) => {
+    timer = setTimeout(() => resolve(LATE), timeoutMs);
+  });
+  try {
+    const bytes = await Promise.race([readAll(request, maxBytes, (r) => (reader = r)), late]);
+    if (bytes === LATE) {
+      reader?.cancel().catch(() => {});
+      return { timedOut: true };
+    }
+    return bytes === null ? { tooLarge: true } : { body: bytes };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+const LATE = Symbol("late");

@@ -5,7 +5,7 @@
 
 use std::rc::Rc;
 
-use js_sys::{Array, Function, Object, Promise, Reflect, Uint8Array};
+use js_sys::{Array, Function, Object, Promise, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{future_to_promise, JsFuture};
 
@@ -114,6 +114,8 @@ struct ProxyInner {
     on_status: Option<Function>,
     /// The app's `clientIp(request)`.
     client_ip: Option<Function>,
+    /// How long a request's body may take to arrive.
+    body_timeout_ms: u32,
 }
 
 /// Longest address taken from the app's `clientIp` (an IPv6 address is at most 45).
@@ -160,7 +162,14 @@ impl VerifyProxy {
     ) -> Promise {
         let inner = self.inner.clone();
         future_to_promise(async move {
-            let mut read = read_request(&request).await.map_err(error::to_js)?;
+            let mut read = match read_request(&request, inner.body_timeout_ms).await {
+                Ok(read) => read,
+                // A client trickling its body: answered, not thrown.
+                Err(e) if e.code == ErrorCode::Timeout => {
+                    return write_response(&handler::error(408, ErrorCode::Timeout, &e.message))
+                }
+                Err(e) => return Err(error::to_js(e)),
+            };
             if let Some(client_ip) = &inner.client_ip {
                 read.client_ip = app_client_ip(client_ip, &request).await;
             }
@@ -204,6 +213,9 @@ impl VerifyProxy {
         let fetch = convert::take_fetch(&mut entries, options)?;
         let on_status = take_function(&mut entries, options, "onStatus")?;
         let client_ip = take_function(&mut entries, options, "clientIp")?;
+        let body_timeout_ms =
+            optional_integer("bodyTimeoutMs", entries.take("bodyTimeoutMs"), 100, 60_000)?
+                .map_or(BODY_TIMEOUT_MS, |ms| ms as u32);
         let max_keys = optional_integer(
             "maxMemoryKeys",
             entries.take("maxMemoryKeys"),
@@ -225,6 +237,7 @@ impl VerifyProxy {
                 },
                 on_status,
                 client_ip,
+                body_timeout_ms,
             }),
         })
     }
@@ -246,8 +259,12 @@ fn take_function(
     }
 }
 
-/// A fetch `Request` as the handler needs it; the body is read up to the limit only.
-pub(crate) async fn read_request(request: &JsValue) -> Result<ProxyRequest, Error> {
+/// A fetch `Request` as the handler needs it; the body is read up to the limit only, and
+/// for `body_timeout_ms` at most (then `timeout`).
+pub(crate) async fn read_request(
+    request: &JsValue,
+    body_timeout_ms: u32,
+) -> Result<ProxyRequest, Error> {
     let bad = |what: &str| Error::invalid_argument("request", format!("must be a Request: {what}"));
     let method = property(request, "method")
         .as_string()
@@ -272,7 +289,7 @@ pub(crate) async fn read_request(request: &JsValue) -> Result<ProxyRequest, Erro
     let body = match declared {
         Some(length) if length > MAX_BODY => None,
         _ if matches!(method.as_str(), "GET" | "HEAD" | "OPTIONS") => Some(String::new()),
-        _ => read_bounded(request, MAX_BODY).await?,
+        _ => read_bounded(request, MAX_BODY, body_timeout_ms).await?,
     };
     let json = body
         .as_deref()
@@ -289,41 +306,46 @@ pub(crate) async fn read_request(request: &JsValue) -> Result<ProxyRequest, Erro
     })
 }
 
-/// The body as text, or `None` when it is longer than `max` bytes (reading stops there).
-async fn read_bounded(source: &JsValue, max: usize) -> Result<Option<String>, Error> {
-    let failed = |_| Error::new(ErrorCode::Network, "the request's body could not be read");
-    let body = property(source, "body");
-    if body.is_null() {
-        return Ok(Some(String::new()));
+#[wasm_bindgen(module = "/src/js/exchange.js")]
+extern "C" {
+    /// A request's body, bounded in size and time (see the file).
+    #[wasm_bindgen(js_name = readBody)]
+    fn read_body(request: &JsValue, max_bytes: u32, timeout_ms: u32) -> Promise;
+
+    /// What `readBody` resolves to.
+    type BodyRead;
+    #[wasm_bindgen(method, getter, structural, js_name = tooLarge)]
+    fn too_large(this: &BodyRead) -> Option<bool>;
+    #[wasm_bindgen(method, getter, structural, js_name = timedOut)]
+    fn timed_out(this: &BodyRead) -> Option<bool>;
+    #[wasm_bindgen(method, getter, structural)]
+    fn body(this: &BodyRead) -> Option<Vec<u8>>;
+}
+
+/// How long a request's body may take to arrive, by default.
+pub(crate) const BODY_TIMEOUT_MS: u32 = 10_000;
+
+/// The body as text, or `None` when it is longer than `max` bytes (reading stops there);
+/// `timeout` when it has not arrived within `timeout_ms`.
+async fn read_bounded(
+    source: &JsValue,
+    max: usize,
+    timeout_ms: u32,
+) -> Result<Option<String>, Error> {
+    let read: BodyRead = JsFuture::from(read_body(source, max as u32, timeout_ms))
+        .await
+        .map_err(|_| Error::new(ErrorCode::Network, "the request's body could not be read"))?
+        .unchecked_into();
+    if read.timed_out() == Some(true) {
+        return Err(Error::new(
+            ErrorCode::Timeout,
+            "the request's body did not arrive in time",
+        ));
     }
-    if body.is_undefined() {
-        // No `Request.body` stream (Firefox has none): the body is read whole, then measured.
-        // Callers refuse a declared Content-Length over the limit before coming here.
-        let buffer = settle(call(source, "arrayBuffer", &[]).map_err(failed)?)
-            .await
-            .map_err(failed)?;
-        let bytes = Uint8Array::new(&buffer);
-        if bytes.length() as usize > max {
-            return Ok(None);
-        }
-        return Ok(Some(String::from_utf8_lossy(&bytes.to_vec()).into_owned()));
+    if read.too_large() == Some(true) {
+        return Ok(None);
     }
-    let reader = call(&body, "getReader", &[]).map_err(failed)?;
-    let mut bytes = Vec::new();
-    loop {
-        let step = settle(call(&reader, "read", &[]).map_err(failed)?)
-            .await
-            .map_err(failed)?;
-        if property(&step, "done").as_bool() == Some(true) {
-            break;
-        }
-        let chunk = Uint8Array::new(&property(&step, "value"));
-        if bytes.len() + chunk.length() as usize > max {
-            let _ = call(&reader, "cancel", &[]);
-            return Ok(None);
-        }
-        bytes.extend(chunk.to_vec());
-    }
+    let bytes = read.body().unwrap_or_default();
     Ok(Some(String::from_utf8_lossy(&bytes).into_owned()))
 }
 
@@ -396,7 +418,7 @@ impl VerifyLimiter {
 /// Loads the rules' events from storage, decides, and stores what changed.
 async fn limiter_answer(storage: &JsValue, request: &JsValue) -> Result<Decision, Error> {
     let failed = |_| Error::new(ErrorCode::LimitsUnavailable, "storage failed");
-    let text = read_bounded(request, MAX_LIMITER_MESSAGE)
+    let text = read_bounded(request, MAX_LIMITER_MESSAGE, BODY_TIMEOUT_MS)
         .await?
         .ok_or_else(|| Error::new(ErrorCode::PayloadTooLarge, "message too large"))?;
     let parsed =

@@ -346,6 +346,8 @@ export interface VerifyProxyOptions extends VerifyClientOptions {
   shadow?: boolean;
   /** Keys the in-memory limit store keeps (oldest evicted first); default 100000. */
   maxMemoryKeys?: number;
+  /** How long a request's body may take to arrive, ms (then 408 `timeout`); default 10000. */
+  bodyTimeoutMs?: number;
   /** Signs the proofs of verification: a random string of at least 32 characters. Or `proofSecrets`. */
   proofSecret?: string;
   /** During a rotation: `[current, previous…]` (1 to 4); the first signs, each verifies. Instead of `proofSecret`. */

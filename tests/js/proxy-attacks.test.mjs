@@ -1,5 +1,6 @@
-// The packed package's VerifyProxy under a flood of distinct keys, as an attacker sends
-// it: 120,000 /check requests, each with a new session UUID and a new client address, so
+// The packed package's VerifyProxy attacked where it reads outside data: request bodies
+// that trickle in or never end, and a flood of distinct keys, as an attacker sends it:
+// 120,000 /check requests, each with a new session UUID and a new client address, so
 // each leaves two keys in the in-memory limit store (reads per address, checks per session
 // and address). Plivo is a `fetch` that answers 404 at once, so only the proxy is measured.
 // Required: the store stays within its bound (100,000 keys by default) with the wasm
@@ -99,4 +100,54 @@ test("maxMemoryKeys bounds the store where the app says", async () => {
   for (const bad of [0, -1, 1.5, "10", 1e9]) {
     assert.throws(() => proxyWith({ maxMemoryKeys: bad }), (e) => e.code === "invalid_argument" && e.argument === "maxMemoryKeys", String(bad));
   }
+});
+
+/** A request whose body sends `first` and then nothing more, never ending. */
+function trickling(first) {
+  const body = new ReadableStream({
+    start(controller) {
+      controller.enqueue(new TextEncoder().encode(first));
+    },
+  });
+  return new Request("https://verify.example.com/verify/start", {
+    method: "POST",
+    headers: { "content-type": "application/json", "x-test-ip": "192.0.2.1" },
+    body,
+    duplex: "half",
+  });
+}
+
+test("a body that trickles in meets the deadline: 408, nothing sent, and the proxy goes on", async () => {
+  const { proxy, calls } = proxyWith({ bodyTimeoutMs: 300 });
+  const began = performance.now();
+  const response = await proxy.fetch(trickling('{"recipient":"+1415'));
+  const waited = performance.now() - began;
+  assert.equal(response.status, 408);
+  assert.equal((await response.json()).error.code, "timeout");
+  assert.ok(waited >= 250, `answered after ${waited.toFixed(0)} ms, not before the deadline`);
+  assert.equal(calls(), 0, "nothing reached Plivo");
+  assert.equal((await proxy.fetch(check(1))).status, 404, "the next request is served");
+  for (const bad of [99, 60_001, "1000", 1.5]) {
+    assert.throws(() => proxyWith({ bodyTimeoutMs: bad }), (e) => e.argument === "bodyTimeoutMs", String(bad));
+  }
+});
+
+test("an endless body is cut at 4 KiB: 413 without reading on", async () => {
+  const { proxy, calls } = proxyWith();
+  let pulled = 0;
+  const endless = new ReadableStream({
+    pull(controller) {
+      pulled += 1024;
+      controller.enqueue(new Uint8Array(1024).fill(0x20));
+    },
+  });
+  const response = await proxy.fetch(new Request("https://verify.example.com/verify/start", {
+    method: "POST",
+    headers: { "content-type": "application/json", "x-test-ip": "192.0.2.2" },
+    body: endless,
+    duplex: "half",
+  }));
+  assert.equal(response.status, 413);
+  assert.ok(pulled <= 16 * 1024, `read ${pulled} bytes of an endless body`);
+  assert.equal(calls(), 0);
 });
