@@ -3,6 +3,7 @@
 // free ports and stopped after. Screenshots go to artifacts/e2e/.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
+import { request as httpRequest } from "node:http";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import {
@@ -17,6 +18,7 @@ import {
   startDemo,
   waitState,
 } from "./support.mjs";
+import { poll } from "../js/support/sandbox.mjs";
 
 const T = { timeout: 90_000 };
 let demo;
@@ -280,6 +282,27 @@ test("real mode (PLIVO_AUTH_ID/PLIVO_AUTH_TOKEN set): no sandbox, says so, sandb
       assert.equal(await page.locator("#phone-panel").isHidden(), true);
       const phone = await page.request.get(new URL("/demo/phone", real.url).href);
       assert.equal(phone.status(), 404);
+      // Numbers and charges are the token holder's only: the printed URL carries the token
+      // in its #fragment; without it the routes answer 401.
+      const printed = real.output.find((l) => /#demo-token=/.test(l))?.trim();
+      assert.ok(printed, "the URL with the demo token is printed");
+      const token = new URL(printed).hash.replace("#demo-token=", "");
+      for (const route of ["/demo/events", "/demo/sessions"]) {
+        const anonymous = await page.request.get(new URL(route, real.url).href);
+        assert.equal(anonymous.status(), 401, route);
+        const wrong = await page.request.get(new URL(route, real.url).href, { headers: { authorization: `Bearer ${"0".repeat(token.length)}` } });
+        assert.equal(wrong.status(), 401, `${route} with a wrong token`);
+      }
+      const withToken = await page.request.get(new URL("/demo/events", real.url).href, { headers: { authorization: `Bearer ${token}` } });
+      assert.equal(withToken.status(), 200);
+      // The page opened from the printed URL sends the token, and drops it from the address bar.
+      const tokened = await context.newPage();
+      const answers = [];
+      tokened.on("response", (r) => r.url().includes("/demo/events") && answers.push(r.status()));
+      await tokened.goto(printed);
+      await poll(() => answers.length > 0, { what: "the page's /demo/events call" });
+      assert.equal(answers[0], 200);
+      assert.doesNotMatch(tokened.url(), /demo-token/);
       assert.doesNotMatch(await page.content(), /not-a-real-token/);
       await screenshot(page, "16-real-mode");
     } finally {
@@ -288,6 +311,30 @@ test("real mode (PLIVO_AUTH_ID/PLIVO_AUTH_TOKEN set): no sandbox, says so, sandb
   } finally {
     const stopped = await real.stop();
     assert.equal(stopped.code, 0);
+  }
+});
+
+/** GET `path` from the demo with a `Host` header of the caller's choosing (fetch cannot set one). */
+function getWithHost(port, path, host) {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ host: "127.0.0.1", port, path, headers: { host } }, (res) => {
+      let body = "";
+      res.on("data", (d) => (body += d));
+      res.on("end", () => resolve({ status: res.statusCode, body }));
+    });
+    req.on("error", reject);
+    req.end();
+  });
+}
+
+test("DNS rebinding: a request naming another host gets 421 and reaches nothing; sandbox mode needs no token", T, async () => {
+  for (const path of ["/", "/verify/session/00000000-0000-4000-8000-000000000000", "/demo/events", "/demo/sessions"]) {
+    const rebound = await getWithHost(demo.port, path, `attacker.example:${demo.port}`);
+    assert.equal(rebound.status, 421, `${path}: ${rebound.body}`);
+    assert.doesNotMatch(rebound.body, /\+1[0-9]{10}/, "no number in the answer");
+  }
+  for (const host of [`127.0.0.1:${demo.port}`, `localhost:${demo.port}`]) {
+    assert.equal((await getWithHost(demo.port, "/demo/events", host)).status, 200, host);
   }
 });
 

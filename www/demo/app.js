@@ -291,8 +291,21 @@ function tick() {
 setInterval(tick, 250);
 
 // ---------- polling: events and sandbox phone ----------
+// Real mode: the demo token for /demo/events and /demo/sessions, from the URL's #fragment
+// (which the browser sends nowhere), kept for the tab and taken out of the address bar.
+const DEMO_TOKEN = (() => {
+  const match = /(?:^#|&)demo-token=([0-9A-Za-z_-]{16,128})/.exec(location.hash);
+  if (match) {
+    sessionStorage.setItem("demo-token", match[1]);
+    history.replaceState(null, "", location.pathname + location.search);
+  }
+  return sessionStorage.getItem("demo-token");
+})();
+
 async function getJson(path) {
-  const r = await fetch(path, { headers: { accept: "application/json" } });
+  const headers = { accept: "application/json" };
+  if (DEMO_TOKEN) headers.authorization = `Bearer ${DEMO_TOKEN}`;
+  const r = await fetch(path, { headers });
   const body = await r.json().catch(() => ({}));
   if (!r.ok) throw Object.assign(new Error(body?.error?.message ?? `HTTP ${r.status}`), { status: r.status });
   return body;

@@ -7,6 +7,8 @@
 //   DEMO_SANDBOX_PORT   the sandbox's port (default: a free one)
 //   DEMO_LIMITS         JSON merged over the demo's proxy limits, e.g. {"resendAfterSecs":5}
 //   DEMO_PUBLIC_URL     real mode: where Plivo can reach this demo (status callbacks); optional
+//   DEMO_TOKEN          real mode: the token the page needs for /demo/events and /demo/sessions
+//                       (default: a random one, in the printed URL's #fragment)
 //   PLIVO_BASE_URL      real mode: another API origin (default Plivo's)
 //   DEMO_QUIET=1        do not echo the sandbox's console (its OTP lines and callbacks)
 //
@@ -33,7 +35,6 @@ const DEFAULT_LIMITS = {
   sendsPerIp: [20, 3600],
   resendAfterSecs: 30,
   checksPerSession: 5,
-  failuresPerRecipient: [10, 86400],
   readsPerIp: [120, 60],
 };
 
@@ -146,13 +147,19 @@ async function main() {
       CODE_EXPIRY_SECS: String(CODE_EXPIRY_SECS),
       LIMITS: JSON.stringify(limits),
     };
+    // Requests must name this server (DNS rebinding): its address and "localhost".
+    const hosts = [`${HOST}:${port}`, `localhost:${port}`];
     if (real) {
       Object.assign(bindings, {
         DEMO_MODE: "real",
         PLIVO_AUTH_ID: process.env.PLIVO_AUTH_ID,
         PLIVO_AUTH_TOKEN: process.env.PLIVO_AUTH_TOKEN,
+        DEMO_TOKEN: process.env.DEMO_TOKEN || randomBytes(16).toString("hex"),
       });
-      if (process.env.DEMO_PUBLIC_URL) bindings.PUBLIC_URL = process.env.DEMO_PUBLIC_URL;
+      if (process.env.DEMO_PUBLIC_URL) {
+        bindings.PUBLIC_URL = process.env.DEMO_PUBLIC_URL;
+        hosts.push(new URL(process.env.DEMO_PUBLIC_URL).host);
+      }
       // Another API origin (a staging or recording proxy); default Plivo's.
       if (process.env.PLIVO_BASE_URL) bindings.PLIVO_BASE_URL = process.env.PLIVO_BASE_URL;
     } else {
@@ -191,6 +198,7 @@ async function main() {
       });
     }
 
+    bindings.ALLOWED_HOSTS = hosts.join(",");
     const staged = stageWorker(join(here, "worker.js"));
     cleanups.push(() => staged.dispose());
     const assets = stageAssets();
@@ -234,7 +242,8 @@ async function main() {
             (bindings.PUBLIC_URL ? "" : " Status callbacks are off (set DEMO_PUBLIC_URL to a URL Plivo can reach).")
         : "Plivo Verify demo: sandbox mode (nothing is really sent; codes show in the page's sandbox phone).",
     );
-    console.log(`  ${url}/`);
+    // Real mode: the token rides in the fragment, which the browser never sends anywhere.
+    console.log(real ? `  ${url}/#demo-token=${bindings.DEMO_TOKEN}` : `  ${url}/`);
     console.log("ready (Ctrl-C stops)");
   } catch (e) {
     console.error(`demo: ${e?.message ?? e}`);

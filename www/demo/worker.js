@@ -7,10 +7,15 @@
 //   GET /demo/phone     sandbox mode only: the sandbox's outbox (the "sandbox phone")
 //   GET /demo/sessions  ?status=&recipient=&offset=&limit= : VerifyClient.listSessions, server-side
 //
+// /demo/events and /demo/sessions show whole numbers and charges: in real mode they answer
+// only with `Authorization: Bearer <DEMO_TOKEN>` (serve.mjs prints the page's URL with it).
+// Every request must name an allowed Host (ALLOWED_HOSTS): a DNS-rebinding page, whose
+// requests carry its own host name, gets 421 and never reaches the proxy or the demo routes.
+//
 // Bindings (set by www/demo/serve.mjs): PLIVO_AUTH_ID, PLIVO_AUTH_TOKEN, PROOF_SECRET,
 // PLIVO_BASE_URL (sandbox mode), SANDBOX_URL (sandbox mode), PUBLIC_URL (optional),
-// DEMO_MODE, CODE_LENGTH, CODE_EXPIRY_SECS, LIMITS (JSON), ASSETS (the page).
-// Nothing here ever answers with the auth token or the proof secret.
+// DEMO_MODE, DEMO_TOKEN (real mode), ALLOWED_HOSTS, CODE_LENGTH, CODE_EXPIRY_SECS, LIMITS
+// (JSON), ASSETS (the page). Nothing here ever answers with the auth token or the proof secret.
 import { VerifyClient, VerifyError, VerifyProxy } from "plivo-verify-wasm";
 
 const MAX_EVENTS = 200;
@@ -114,8 +119,32 @@ async function phone(url, env) {
   }
 }
 
+/** Whether two strings are equal, in time that depends on their length only. */
+function sameSecret(a, b) {
+  if (typeof a !== "string" || typeof b !== "string" || a.length !== b.length) return false;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
+  return diff === 0;
+}
+
+/** The routes that show whole numbers and charges: sandbox mode, or the demo token. */
+function mayReadPrivate(request, env) {
+  if (env.DEMO_MODE === "sandbox") return true;
+  const auth = request.headers.get("authorization") ?? "";
+  return Boolean(env.DEMO_TOKEN) && sameSecret(auth, `Bearer ${env.DEMO_TOKEN}`);
+}
+
+/** The Host allow-list (comma-separated `host:port`s); empty: any host. */
+function hostAllowed(url, env) {
+  const allowed = (env.ALLOWED_HOSTS ?? "").split(",").map((h) => h.trim().toLowerCase()).filter(Boolean);
+  return allowed.length === 0 || allowed.includes(url.host.toLowerCase());
+}
+
 async function demo(request, url, env) {
   if (request.method !== "GET") return error(405, "method_not_allowed", "GET only", { allow: "GET" });
+  if ((url.pathname === "/demo/events" || url.pathname === "/demo/sessions") && !mayReadPrivate(request, env)) {
+    return error(401, "unauthorized", "real mode: this route needs the demo token", { "www-authenticate": "Bearer" });
+  }
   switch (url.pathname) {
     case "/demo/config":
       return json({
@@ -139,6 +168,7 @@ async function demo(request, url, env) {
 export default {
   async fetch(request, env) {
     const url = new URL(request.url);
+    if (!hostAllowed(url, env)) return error(421, "misdirected_request", "this host name is not served here");
     if (url.pathname === "/verify" || url.pathname.startsWith("/verify/")) {
       try {
         return await getProxy(env).fetch(request);
