@@ -4,8 +4,8 @@
 //   node bench/run.mjs            (scripts/bench: builds the release sandbox, then this)
 // Environment: BENCH_CALLS (per op per client, default 300), BENCH_COLD (processes per
 // client, default 20), BENCH_SECS (seconds per throughput point, default 2),
-// BENCH_MEMORY_CALLS (default 10000), BENCH_SECTIONS (comma list of
-// size,cold,overhead,latency,throughput,memory,workerd; default all).
+// BENCH_MEMORY_CALLS (default 10000), BENCH_LOAD_FLOWS (default 10000), BENCH_SECTIONS
+// (comma list of size,cold,overhead,latency,throughput,memory,workerd,limiter; default all).
 import { spawn } from "node:child_process";
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -19,7 +19,8 @@ const COLD = envInt("BENCH_COLD", 20);
 const SECS = envInt("BENCH_SECS", 2);
 const MEMORY_CALLS = envInt("BENCH_MEMORY_CALLS", 10_000);
 const THROUGHPUT_ROUNDS = 3;
-const SECTIONS = (process.env.BENCH_SECTIONS ?? "size,cold,overhead,latency,throughput,memory,workerd").split(",");
+const LOAD_FLOWS = envInt("BENCH_LOAD_FLOWS", 10_000);
+const SECTIONS = (process.env.BENCH_SECTIONS ?? "size,cold,overhead,latency,throughput,memory,workerd,limiter").split(",");
 const log = (...a) => console.error("bench:", ...a);
 
 function runNode(args, env) {
@@ -238,6 +239,23 @@ async function memory(sb) {
   return out;
 }
 
+/**
+ * The Durable Object limiter under load: tests/worker/load.mjs (www/worker.js in workerd,
+ * its own sandbox) with the keys spread over 32 objects, then with one object, in this run.
+ */
+async function limiter() {
+  const out = {};
+  for (const shards of [32, 1]) {
+    const r = await runNode([join(BENCH, "..", "tests", "worker", "load.mjs"), "--flows", String(LOAD_FLOWS), "--shards", String(shards)], {
+      VERIFY_SANDBOX_BIN: sandboxBinary(),
+    });
+    out[shards === 1 ? "single" : "sharded"] = r;
+    log(`limiter: ${LOAD_FLOWS} flows, ${shards} object(s): ${fmt(r.flowsPerSec)} flows/s, ${r.lost} lost`);
+  }
+  out.shardedOverSingle = ratio(out.sharded.flowsPerSec, out.single.flowsPerSec);
+  return out;
+}
+
 // ---------------------------------------------------------------- report
 
 const kb = (b) => (b / 1024).toFixed(1) + " KiB";
@@ -245,7 +263,7 @@ function table(results) {
   const lines = [];
   const row = (...cells) => lines.push("| " + cells.join(" | ") + " |");
   const head = (title, ...cols) => { lines.push("", `### ${title}`, ""); row(...cols); row(...cols.map(() => "---")); };
-  const { size: s, cold: c, overhead: o, latency: l, throughput: t, memory: m, workerd: w } = results;
+  const { size: s, cold: c, overhead: o, latency: l, throughput: t, memory: m, workerd: w, limiter: d } = results;
   if (s) {
     head("Size", "what", "raw", "gzip -9", "brotli");
     row("ours: .wasm", s.ours.wasm.raw, s.ours.wasm.gzip, s.ours.wasm.brotli);
@@ -303,6 +321,11 @@ function table(results) {
     const f = m.settledStart, e = m.settledEnd;
     for (const k of ["heapUsed", "rss", "external", "wasmMemory"]) row(k, kb(f[k]), kb(e[k]), `${fmt(m.perThousandCalls[k] / 1024)} KiB`, `${fmt(m.slopePerThousandCalls[k] / 1024)} KiB`);
   }
+  if (d) {
+    head(`Durable Object limiter (www/worker.js in workerd, ${d.sharded.flows} flows of start → code → check, ${d.sharded.concurrency} at a time)`, "design", "flows/s", "lost", "workerd RSS at the end", "sharded/single");
+    row("32 objects (by key)", fmt(d.sharded.flowsPerSec), d.sharded.lost, kb(d.sharded.memory.at(-1).workerdRssKib * 1024), fmt(d.shardedOverSingle));
+    row("1 object", fmt(d.single.flowsPerSec), d.single.lost, kb(d.single.memory.at(-1).workerdRssKib * 1024), "1");
+  }
   return lines.join("\n");
 }
 
@@ -326,6 +349,7 @@ async function main() {
   } finally {
     await sb.stop();
   }
+  if (SECTIONS.includes("limiter")) { log(`limiter: ${LOAD_FLOWS} flows, sharded then single`); results.limiter = await limiter(); }
   results.elapsedSecs = (performance.now() - started) / 1000;
   const text = table(results);
   results.table = text;

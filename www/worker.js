@@ -22,6 +22,8 @@
 //   binding  VERIFY_LIMITER   Durable Object namespace of VerifyLimiter: the rate limits'
 //                             counts, shared by every instance; without it each isolate
 //                             counts in its own memory
+//   vars     LIMIT_SHARDS     objects the counts are spread over (1 to 1024; default 32);
+//                             changing it starts the counts over
 import { VerifyLimiter, VerifyProxy } from "plivo-verify-wasm";
 
 // The Durable Object class must be exported by the worker that defines it.
@@ -69,6 +71,7 @@ function options(env) {
   if (env.SHADOW === "true" || env.SHADOW === true) opts.shadow = true;
   if (env.LIMITS) opts.limits = typeof env.LIMITS === "string" ? JSON.parse(env.LIMITS) : env.LIMITS;
   if (env.VERIFY_LIMITER) opts.limitStore = env.VERIFY_LIMITER;
+  if (env.VERIFY_LIMITER && env.LIMIT_SHARDS) opts.limitShards = Number(env.LIMIT_SHARDS);
   if (env.PLIVO_SUBACCOUNT_TOKENS) opts.subaccountTokens = list(env.PLIVO_SUBACCOUNT_TOKENS);
   return opts;
 }

@@ -17,7 +17,8 @@ use crate::api::params::{optional_text, required_text, HTTP_URL, NON_EMPTY};
 use crate::api::signature::{split_signatures, verify_v3, CallbackMethod};
 use crate::js::convert::{self, property, type_name};
 use crate::js::error;
-use crate::js::proxy::{read_request, Store, BODY_TIMEOUT_MS};
+use crate::js::limiter::Store;
+use crate::js::proxy::{read_request, BODY_TIMEOUT_MS};
 use crate::proxy::handler::{nonce_rules, LimitStore};
 use crate::proxy::limits::{Action, Decision, MemoryStore};
 

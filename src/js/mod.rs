@@ -10,5 +10,7 @@ pub mod client;
 pub mod convert;
 pub mod error;
 #[cfg(feature = "server")]
+pub mod limiter;
+#[cfg(feature = "server")]
 pub mod proxy;
 mod types;

@@ -1,6 +1,5 @@
-//! The edge proxy for JavaScript: `VerifyProxy` (a worker's `fetch` handler), the
-//! `VerifyLimiter` Durable Object that shares the limits' counts between instances, and
-//! `verifyProof` for the app's server. The decisions are `crate::proxy`'s; this file turns
+//! The edge proxy for JavaScript: `VerifyProxy` (a worker's `fetch` handler) and
+//! `verifyProof` for the app's server (the limits' stores are [`super::limiter`]). The decisions are `crate::proxy`'s; this file turns
 //! fetch `Request`s into `ProxyRequest`s and answers into `Response`s.
 
 use std::rc::Rc;
@@ -15,17 +14,13 @@ use crate::api::params::{
     is_non_empty, optional_integer, optional_text, required_text, Arg, NON_EMPTY,
 };
 use crate::js::client::Client;
-use crate::js::convert::{self, property, type_name};
+use crate::js::convert::{self, property};
 use crate::js::error;
+use crate::js::limiter::Store;
 use crate::proxy::config::{self, ProxyConfig};
-use crate::proxy::handler::{self, LimitStore, Proxy, ProxyRequest, ProxyResponse, MAX_BODY};
-use crate::proxy::limits::{self, Action, Decision, Limiter, MemoryStore, Rule};
+use crate::proxy::handler::{self, Proxy, ProxyRequest, ProxyResponse, MAX_BODY};
+use crate::proxy::limits::{self, MemoryStore};
 use crate::proxy::proof;
-
-/// The Durable Object every instance asks (one per deployment, so all see one count).
-const LIMITER_NAME: &str = "plivo-verify-limits";
-/// Largest message the limiter accepts.
-const MAX_LIMITER_MESSAGE: usize = 16 * 1024;
 
 #[wasm_bindgen]
 extern "C" {
@@ -34,79 +29,9 @@ extern "C" {
     fn console_warn(message: &str);
 }
 
-/// Calls `object[name](...args)`.
-fn call(object: &JsValue, name: &str, args: &[JsValue]) -> Result<JsValue, JsValue> {
-    let method: Function = property(object, name)
-        .dyn_into()
-        .map_err(|_| JsValue::from_str(&format!("{name} is not a function")))?;
-    method.apply(object, &args.iter().collect::<Array>())
-}
-
 /// Awaits a value that may be a promise.
 async fn settle(value: JsValue) -> Result<JsValue, JsValue> {
     JsFuture::from(Promise::resolve(&value)).await
-}
-
-/// Where the limits' counts (and the callbacks' nonces) live.
-pub(crate) enum Store {
-    /// This isolate's memory (the default).
-    Memory(Rc<MemoryStore>),
-    /// A `VerifyLimiter` Durable Object, through its namespace binding.
-    DurableObject(JsValue),
-}
-
-impl Store {
-    /// The `limitStore` option: a `VerifyLimiter` namespace binding, or `memory` when absent.
-    pub(crate) fn take_option(
-        entries: &mut Options,
-        options: &JsValue,
-        memory: impl FnOnce() -> Rc<MemoryStore>,
-    ) -> Result<Store, Error> {
-        if entries.take("limitStore") == Arg::Absent {
-            return Ok(Store::Memory(memory()));
-        }
-        let namespace = property(options, "limitStore");
-        if !property(&namespace, "idFromName").is_function() {
-            return Err(Error::invalid_argument(
-                "limitStore",
-                format!(
-                    "must be a Durable Object namespace binding (of VerifyLimiter), not {}",
-                    type_name(&namespace)
-                ),
-            ));
-        }
-        Ok(Store::DurableObject(namespace))
-    }
-}
-
-impl LimitStore for Store {
-    async fn act(&self, rules: &[Rule], action: Action, now_ms: u64) -> Result<Decision, Error> {
-        let namespace = match self {
-            Store::Memory(memory) => return memory.act(rules, action, now_ms).await,
-            Store::DurableObject(namespace) => namespace,
-        };
-        let unreachable = |_| Error::new(ErrorCode::LimitsUnavailable, "the limiter failed");
-        let id = call(namespace, "idFromName", &[LIMITER_NAME.into()]).map_err(unreachable)?;
-        let stub = call(namespace, "get", &[id]).map_err(unreachable)?;
-        let init = Object::new();
-        let _ = Reflect::set(&init, &"method".into(), &"POST".into());
-        let body = limits::encode_request(rules, action, now_ms);
-        let _ = Reflect::set(&init, &"body".into(), &body.into());
-        let answer = call(
-            &stub,
-            "fetch",
-            &["https://verify-limiter.internal/apply".into(), init.into()],
-        )
-        .map_err(unreachable)?;
-        let response = settle(answer).await.map_err(unreachable)?;
-        let text = settle(call(&response, "text", &[]).map_err(unreachable)?)
-            .await
-            .map_err(unreachable)?
-            .as_string()
-            .unwrap_or_default();
-        let parsed = js_sys::JSON::parse(&text).map_err(unreachable)?;
-        limits::decode_decision(convert::arg(&parsed))
-    }
 }
 
 struct ProxyInner {
@@ -327,7 +252,7 @@ pub(crate) const BODY_TIMEOUT_MS: u32 = 10_000;
 
 /// The body as text, or `None` when it is longer than `max` bytes (reading stops there);
 /// `timeout` when it has not arrived within `timeout_ms`.
-async fn read_bounded(
+pub(crate) async fn read_bounded(
     source: &JsValue,
     max: usize,
     timeout_ms: u32,
@@ -350,7 +275,7 @@ async fn read_bounded(
 }
 
 /// The answer as a fetch `Response`.
-fn write_response(response: &ProxyResponse) -> Result<JsValue, JsValue> {
+pub(crate) fn write_response(response: &ProxyResponse) -> Result<JsValue, JsValue> {
     let headers = Object::new();
     let set = |key: &str, value: &str| Reflect::set(&headers, &key.into(), &value.into());
     if !response.body.is_empty() {
@@ -371,108 +296,6 @@ fn write_response(response: &ProxyResponse) -> Result<JsValue, JsValue> {
     };
     let constructor: Function = property(&js_sys::global(), "Response").dyn_into()?;
     Reflect::construct(&constructor, &Array::of2(&body, &init))
-}
-
-/// The Durable Object that keeps the limits' counts for every instance of a proxy. Bind it
-/// as `VERIFY_LIMITER` (class `VerifyLimiter`) and pass `limitStore: env.VERIFY_LIMITER`;
-/// re-export it from the worker: `export { VerifyLimiter } from "plivo-verify-wasm"`.
-#[wasm_bindgen]
-pub struct VerifyLimiter {
-    storage: JsValue,
-}
-
-#[wasm_bindgen]
-impl VerifyLimiter {
-    /// Called by the runtime with the object's state.
-    #[wasm_bindgen(constructor)]
-    pub fn new(
-        #[wasm_bindgen(unchecked_param_type = "unknown")] state: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "unknown")] _env: JsValue,
-    ) -> VerifyLimiter {
-        VerifyLimiter {
-            storage: property(&state, "storage"),
-        }
-    }
-
-    /// Answers a proxy's question (see `proxy::limits::encode_request`).
-    #[wasm_bindgen(unchecked_return_type = "Promise<Response>")]
-    pub fn fetch(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "Request")] request: JsValue,
-    ) -> Promise {
-        let storage = self.storage.clone();
-        future_to_promise(async move {
-            let answer = match limiter_answer(&storage, &request).await {
-                Ok(decision) => ProxyResponse {
-                    status: 200,
-                    headers: Vec::new(),
-                    body: limits::encode_decision(decision),
-                },
-                Err(e) => handler::error(400, e.code, &e.message),
-            };
-            write_response(&answer)
-        })
-    }
-}
-
-/// Loads the rules' events from storage, decides, and stores what changed.
-async fn limiter_answer(storage: &JsValue, request: &JsValue) -> Result<Decision, Error> {
-    let failed = |_| Error::new(ErrorCode::LimitsUnavailable, "storage failed");
-    let text = read_bounded(request, MAX_LIMITER_MESSAGE, BODY_TIMEOUT_MS)
-        .await?
-        .ok_or_else(|| Error::new(ErrorCode::PayloadTooLarge, "message too large"))?;
-    let parsed =
-        js_sys::JSON::parse(&text).map_err(|_| Error::new(ErrorCode::InvalidJson, "not JSON"))?;
-    let (rules, action, now_ms) = limits::decode_request(convert::arg(&parsed))?;
-    let distinct = limits::distinct_keys(&rules);
-    let keys: Array = distinct
-        .iter()
-        .map(|(key, _)| JsValue::from_str(key))
-        .collect();
-    let stored = settle(call(storage, "get", &[keys.into()]).map_err(failed)?)
-        .await
-        .map_err(failed)?;
-    let mut limiter = Limiter::default();
-    for &(key, window_ms) in &distinct {
-        let events = call(&stored, "get", &[key.into()]).unwrap_or(JsValue::UNDEFINED);
-        if Array::is_array(&events) {
-            let events = Array::from(&events)
-                .iter()
-                .filter_map(|t| t.as_f64())
-                .map(|t| t as u64)
-                .collect();
-            limiter.load(key, events, window_ms);
-        }
-    }
-    let decision = limiter.act(&rules, action, now_ms);
-    if action == Action::Check {
-        // A check changes nothing worth a write.
-        return Ok(decision);
-    }
-    let (changed, emptied) = (Object::new(), Array::new());
-    for &(key, _) in &distinct {
-        let events = limiter.events(key);
-        if events.is_empty() {
-            emptied.push(&key.into());
-        } else {
-            let list: Array = events
-                .iter()
-                .map(|&t| JsValue::from_f64(t as f64))
-                .collect();
-            let _ = Reflect::set(&changed, &key.into(), &list);
-        }
-    }
-    if Object::keys(&changed).length() > 0 {
-        settle(call(storage, "put", &[changed.into()]).map_err(failed)?)
-            .await
-            .map_err(failed)?;
-    }
-    if emptied.length() > 0 {
-        settle(call(storage, "delete", &[emptied.into()]).map_err(failed)?)
-            .await
-            .map_err(failed)?;
-    }
-    Ok(decision)
 }
 
 /// Checks a proof of verification from the proxy's `/check` (an HS256 JWT) with the

@@ -382,6 +382,8 @@ export interface VerifyProxyOptions extends VerifyClientOptions {
   onStatus?: (event: StatusCallback) => void | Promise<void>;
   /** Share the limits between instances: the `VerifyLimiter` Durable Object binding. Default: this isolate's memory. */
   limitStore?: LimitStoreNamespace;
+  /** With `limitStore`: objects the counts are spread over by key (1 to 1024; default 32). Changing it starts the counts over. */
+  limitShards?: number;
 }
 
 /** What `verifyProof` finds in a proof. */

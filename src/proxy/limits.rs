@@ -284,6 +284,11 @@ impl Limiter {
         }
     }
 
+    /// When `key`'s newest event leaves its window, if it has events.
+    pub fn lapses_at(&self, key: &str) -> Option<u64> {
+        self.logs.get(key).map(Log::expires_at)
+    }
+
     /// The events of `key` (for stores that persist them).
     pub fn events(&self, key: &str) -> Vec<u64> {
         self.logs

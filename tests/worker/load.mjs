@@ -1,0 +1,115 @@
+// A load run of the deployable worker (www/worker.js) in workerd (Miniflare) with the
+// Durable Object limiter, against a sandbox on loopback: FLOWS flows (start, the code from
+// the sandbox, check), CONCURRENCY at a time, each from its own client address to its own
+// number. Prints one JSON line: flows/s, what was lost or mixed up, and workerd's memory.
+//
+//   node tests/worker/load.mjs [--flows 10000] [--shards 32] [--concurrency 16]
+//
+// Required of a run (it exits 1 otherwise): every flow verified with a proof naming its own
+// session and number; the sandbox saw exactly FLOWS creates and FLOWS validations; and the
+// limiter counted exactly: with sendsTotal [FLOWS + 1, 3600] one more send is allowed and
+// the next refused (`sends_total`), whatever object each count lives in.
+import { execFileSync } from "node:child_process";
+import { startHarness } from "./support/harness.mjs";
+
+const arg = (name, fallback) => {
+  const i = process.argv.indexOf(name);
+  return i > 0 ? process.argv[i + 1] : fallback;
+};
+const FLOWS = Number(arg("--flows", 10_000));
+const SHARDS = Number(arg("--shards", 32));
+const CONCURRENCY = Number(arg("--concurrency", 16));
+
+/** Resident memory (KiB) of the workerd processes under this one. */
+function workerdRssKib() {
+  const table = execFileSync("ps", ["-eo", "pid=,ppid=,rss=,comm="], { encoding: "utf8" });
+  const rows = table.trim().split("\n").map((l) => l.trim().split(/\s+/));
+  const children = (pid) => rows.filter((r) => r[1] === String(pid));
+  let total = 0;
+  const walk = (pid) => {
+    for (const row of children(pid)) {
+      if (row[3] === "workerd") total += Number(row[2]);
+      walk(row[0]);
+    }
+  };
+  walk(process.pid);
+  return total;
+}
+
+const claims = (proof) => JSON.parse(Buffer.from(proof.split(".")[1], "base64url").toString());
+
+const h = await startHarness({
+  limiter: process.env.LOAD_LIMITER ?? "durable-object",
+  vars: {
+    LIMIT_SHARDS: String(SHARDS),
+    // Every guard still counts (in the objects); none binds these flows but the total.
+    LIMITS: {
+      sendsTotal: [FLOWS + 1, 3600],
+      sendsPerPrefix: [1_000_000, 3600],
+      sendsPerIp: [1000, 3600],
+      readsPerIp: [1000, 60],
+    },
+  },
+});
+const failures = [];
+try {
+  const memory = [];
+  let next = 0;
+  let finished = 0;
+  const seen = new Set();
+  const began = performance.now();
+  async function flow(i) {
+    const recipient = `+1415${String(2_000_000 + i).padStart(7, "0")}`;
+    const ip = `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`;
+    const started = await h.start(recipient, { ip });
+    if (started.status !== 200) return failures.push(`flow ${i}: start ${started.status} ${started.json?.error?.reason ?? ""}`);
+    const uuid = started.json.sessionUuid;
+    if (seen.has(uuid)) return failures.push(`flow ${i}: session ${uuid} handed out twice`);
+    seen.add(uuid);
+    const checked = await h.check(uuid, await h.otp(uuid), { ip });
+    if (checked.json?.verified !== true) return failures.push(`flow ${i}: check ${checked.status} ${checked.json?.reason ?? ""}`);
+    const proof = claims(checked.json.proof);
+    if (proof.sub !== uuid || proof.phone_number !== recipient) failures.push(`flow ${i}: the proof names ${proof.sub} ${proof.phone_number}`);
+  }
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (next < FLOWS) {
+        await flow(next++);
+        finished++;
+        if (finished % Math.ceil(FLOWS / 4) === 0) memory.push({ flows: finished, workerdRssKib: workerdRssKib() });
+      }
+    }),
+  );
+  const seconds = (performance.now() - began) / 1000;
+  await h.sandbox.settleLog();
+  const api = h.sandbox.apiRequests();
+  const creates = api.filter((l) => /^POST \S*\/Verify\/Session\/?(\s|$)/.test(l)).length;
+  const validations = api.filter((l) => /^POST \S*\/Verify\/Session\/[0-9a-f-]{36}\//.test(l)).length;
+  if (creates !== FLOWS) failures.push(`the sandbox saw ${creates} creates for ${FLOWS} flows`);
+  if (validations !== FLOWS) failures.push(`the sandbox saw ${validations} validations for ${FLOWS} flows`);
+  // Exact counts: the total allows one more send, then refuses.
+  const last = await h.start("+14159999990", { ip: "192.0.2.250" });
+  const over = await h.start("+14159999991", { ip: "192.0.2.251" });
+  if (last.status !== 200) failures.push(`send ${FLOWS + 1} of sendsTotal [${FLOWS + 1}, …]: ${last.status}`);
+  if (over.status !== 429 || over.json?.error?.reason !== "sends_total") {
+    failures.push(`send ${FLOWS + 2}: ${over.status} ${over.json?.error?.reason}, expected 429 sends_total`);
+  }
+  console.log(JSON.stringify({
+    flows: FLOWS,
+    shards: SHARDS,
+    concurrency: CONCURRENCY,
+    seconds: Number(seconds.toFixed(1)),
+    flowsPerSec: Number((FLOWS / seconds).toFixed(1)),
+    verified: seen.size - failures.filter((f) => f.includes(": check") || f.includes("proof")).length,
+    lost: failures.length,
+    creates,
+    validations,
+    memory,
+  }));
+} finally {
+  await h.stop();
+}
+if (failures.length > 0) {
+  console.error(failures.slice(0, 20).join("\n"));
+  process.exit(1);
+}
