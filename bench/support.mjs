@@ -1,11 +1,12 @@
 // Shared pieces of the benchmark: the package installed as users get it (npm pack of pkg/,
 // reusing tests/js/support/install.mjs, then copied into bench/node_modules so bench files
-// import "plivo-verify-wasm" by name), the sandbox (tests/js/support/sandbox.mjs; the release
-// binary when built), the three clients behind one interface, and statistics.
-import { cpSync, existsSync, readFileSync, rmSync, mkdirSync } from "node:fs";
+// import "plivo-verify-wasm" by name), the sandbox (sandbox/start.mjs through the tests'
+// wrapper; the release binary when built), the three clients behind one interface, and statistics.
+import { cpSync, readFileSync, rmSync, mkdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ensureInstalled, INSTALLED, ROOT } from "../tests/js/support/install.mjs";
+import { sandboxBinary as sandboxBinaryOf } from "../sandbox/start.mjs";
 import { startSandbox as startTestSandbox } from "../tests/js/support/sandbox.mjs";
 
 export { ROOT };
@@ -23,10 +24,7 @@ export function installPackage() {
 
 /** The sandbox binary: release if built (scripts/bench builds it), else debug. */
 export function sandboxBinary() {
-  if (process.env.VERIFY_SANDBOX_BIN) return process.env.VERIFY_SANDBOX_BIN;
-  const target = process.env.CARGO_TARGET_DIR ?? join(ROOT, "target");
-  const release = join(target, "release", "verify-sandbox");
-  return existsSync(release) ? release : join(target, "debug", "verify-sandbox");
+  return sandboxBinaryOf({ profile: "release" });
 }
 
 export async function startSandbox() {

@@ -7,8 +7,9 @@
 //! keys of several objects asks them at once; a record that one of them refuses is taken
 //! back from the others (an undo). That keeps all-or-nothing in what is counted, at one
 //! price: until the undo lands, a concurrent request may see the extra event and be refused
-//! (never admitted wrongly). Refusals are remembered in the isolate until they lapse, so a
-//! flood of requests that are refused anyway never reaches the objects. Each object deletes
+//! (never admitted wrongly). Refusals are remembered in the isolate until they lapse (or
+//! until this isolate takes back or resets the counts they were for), so a flood of requests
+//! that are refused anyway is not asked of the objects again. Each object deletes
 //! its expired keys itself, with an alarm.
 
 use std::cell::RefCell;
@@ -241,6 +242,18 @@ impl Shards {
             if let Some(refusal) = self.remembered_refusal(rules, now_ms) {
                 return Ok(refusal);
             }
+        } else {
+            // What is taken back may end a refusal: this isolate forgets it too.
+            let forgotten: Vec<Rule> = rules
+                .iter()
+                .map(|rule| Rule {
+                    key: remembered(rule),
+                    ..rule.clone()
+                })
+                .collect();
+            self.refused
+                .borrow_mut()
+                .act(&forgotten, Action::Reset, now_ms);
         }
         // The rules of each object, by their index among `rules`.
         let mut groups: Vec<(u32, Vec<usize>)> = Vec::new();

@@ -13,16 +13,15 @@
 //   DEMO_QUIET=1        do not echo the sandbox's console (its OTP lines and callbacks)
 //
 // The pkg/ build must exist (scripts/demo builds it, and target/debug/verify-sandbox).
-import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { cpSync, existsSync, mkdtempSync, rmSync } from "node:fs";
+import { cpSync, mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { Miniflare } from "miniflare";
-import { ensureInstalled, INSTALLED, ROOT } from "../../tests/js/support/install.mjs";
+import { startSandbox } from "../../sandbox/start.mjs";
+import { ensureInstalled, INSTALLED } from "../../tests/js/support/install.mjs";
 import { stageWorker } from "../../tests/js/support/stage-worker.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -51,36 +50,23 @@ function portFree(port) {
   });
 }
 
-function startSandbox(authToken) {
-  const bin = join(process.env.CARGO_TARGET_DIR ?? join(ROOT, "target"), "debug", "verify-sandbox");
-  if (!existsSync(bin)) fail(`${bin} is missing: run scripts/demo (or cargo build -p verify-sandbox)`);
-  // stdin is a pipe the sandbox watches: if this launcher dies, the sandbox stops too.
-  const child = spawn(bin, ["--listen", `${HOST}:${process.env.DEMO_SANDBOX_PORT || 0}`, "--exit-on-stdin-eof"], {
-    env: { ...process.env, PLIVO_AUTH_ID: SANDBOX_AUTH_ID, PLIVO_AUTH_TOKEN: authToken },
-    stdio: ["pipe", "pipe", "pipe"],
-  });
+/** The sandbox (sandbox/start.mjs), its console echoed: the OTPs "sent" and the callbacks delivered. */
+function startDemoSandbox(authToken) {
   const quiet = process.env.DEMO_QUIET === "1";
-  const early = [];
   let ready = false;
-  createInterface({ input: child.stderr }).on("line", (line) => {
-    if (!ready) early.push(line);
-    // The sandbox console: OTPs "sent" and callbacks delivered; the page's polling is left out.
-    if (quiet || !ready || !/^(OTP |callback )/.test(line)) return;
-    console.error(`sandbox | ${line}`);
+  const started = startSandbox({
+    authToken,
+    authId: SANDBOX_AUTH_ID,
+    port: Number(process.env.DEMO_SANDBOX_PORT || 0),
+    // The page's polling is left out.
+    onLine: (line) => {
+      if (!quiet && ready && /^(OTP |callback )/.test(line)) console.error(`sandbox | ${line}`);
+    },
   });
-  const address = new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error("the sandbox printed no address within 20 s")), 20_000);
-    createInterface({ input: child.stdout }).once("line", (line) => {
-      clearTimeout(timer);
-      ready = true;
-      resolve(line.trim());
-    });
-    child.once("exit", (code, signal) => {
-      clearTimeout(timer);
-      reject(new Error(`the sandbox exited (${code ?? signal}):\n${early.join("\n")}`));
-    });
+  return started.then((sandbox) => {
+    ready = true;
+    return sandbox;
   });
-  return { child, address };
 }
 
 /** The page and the package's browser client (its own small module, under /pkg/), in a fresh directory. */
@@ -164,20 +150,9 @@ async function main() {
       if (process.env.PLIVO_BASE_URL) bindings.PLIVO_BASE_URL = process.env.PLIVO_BASE_URL;
     } else {
       const authToken = `sandbox-${randomBytes(16).toString("hex")}`;
-      const sandbox = startSandbox(authToken);
-      cleanups.push(
-        () =>
-          new Promise((resolve) => {
-            if (sandbox.child.exitCode !== null || sandbox.child.signalCode !== null) return resolve();
-            const t = setTimeout(() => sandbox.child.kill("SIGKILL"), 5000);
-            sandbox.child.once("exit", () => {
-              clearTimeout(t);
-              resolve();
-            });
-            sandbox.child.kill("SIGTERM");
-          }),
-      );
-      const sandboxUrl = `http://${await sandbox.address}`;
+      const sandbox = await startDemoSandbox(authToken);
+      cleanups.push(() => sandbox.stop());
+      const sandboxUrl = sandbox.base;
       // Last resort (an unexpected exit): never leave the sandbox behind.
       process.on("exit", () => {
         if (sandbox.child.exitCode === null && sandbox.child.signalCode === null) sandbox.child.kill("SIGKILL");
