@@ -88,7 +88,12 @@ async function proxyFlows(sb, secs) {
     bindings: {
       PLIVO_AUTH_ID: sb.authId, PLIVO_AUTH_TOKEN: sb.authToken, PLIVO_BASE_URL: sb.base,
       PROOF_SECRET: "bench-proof-secret-0123456789abcdef0123456789",
-      LIMITS: JSON.stringify({ sendsPerRecipient: big, sendsPerIp: big, readsPerIp: big, resendAfterSecs: 0, checksPerSession: 100, failuresPerRecipient: big }),
+      // Every guard counts, none binds: the proxy's cost is measured, not its limits.
+      LIMITS: JSON.stringify({
+        sendsPerRecipient: big, sendsPerRecipientIp: big, sendsPerIp: big, sendsTotal: big, sendsPerPrefix: big,
+        readsPerIp: big, resendAfterSecs: 0, checksPerSession: 100, failuresPerRecipient: big,
+        failureCooldowns: [big], failuresPerIp: big,
+      }),
     },
   });
   const out = {};

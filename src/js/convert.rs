@@ -14,9 +14,13 @@ pub fn arg(value: &JsValue) -> Arg {
     arg_at_depth(value, 0)
 }
 
-/// Arrays and plain objects are read three levels deep; deeper ones stay opaque.
+/// Levels of arrays and plain objects read; deeper ones stay opaque. Four: an option bag's
+/// `limits.failureCooldowns: [[count, seconds], …]` is the deepest value taken.
+const MAX_DEPTH: u8 = 4;
+
+/// Arrays and plain objects are read [`MAX_DEPTH`] levels deep.
 fn arg_at_depth(value: &JsValue, depth: u8) -> Arg {
-    if depth < 3 && Array::is_array(value) {
+    if depth < MAX_DEPTH && Array::is_array(value) {
         return Arg::List(
             Array::from(value)
                 .iter()
@@ -24,7 +28,7 @@ fn arg_at_depth(value: &JsValue, depth: u8) -> Arg {
                 .collect(),
         );
     }
-    if depth < 3 && is_plain_object(value) {
+    if depth < MAX_DEPTH && is_plain_object(value) {
         let entries = Object::entries(value.unchecked_ref())
             .iter()
             .filter_map(|entry| {

@@ -1,6 +1,7 @@
 //! The edge proxy for JavaScript: `VerifyProxy` (a worker's `fetch` handler) and
-//! `verifyProof` for the app's server (the limits' stores are [`super::limiter`]). The decisions are `crate::proxy`'s; this file turns
-//! fetch `Request`s into `ProxyRequest`s and answers into `Response`s.
+//! `verifyProof` for the app's server (the limits' stores are [`super::limiter`]). The
+//! decisions are `crate::proxy`'s; this file turns fetch `Request`s into `ProxyRequest`s and
+//! answers into `Response`s.
 
 use std::rc::Rc;
 
@@ -146,8 +147,14 @@ impl VerifyProxy {
             entries.take("maxMemoryKeys"),
             1,
             10_000_000,
-        )?
-        .map_or(limits::DEFAULT_MAX_KEYS, |n| n as usize);
+        )?;
+        if max_keys.is_some() && !property(options, "limitStore").is_undefined() {
+            return Err(Error::invalid_argument(
+                "maxMemoryKeys",
+                "applies to the memory store only, not with limitStore",
+            ));
+        }
+        let max_keys = max_keys.map_or(limits::DEFAULT_MAX_KEYS, |n| n as usize);
         let store = Store::take_option(&mut entries, options, || {
             Rc::new(MemoryStore::with_max_keys(max_keys))
         })?;

@@ -182,7 +182,7 @@ test("an object's alarm deletes what expired and sets the next one; a check writ
   assert.ok(before.length <= ns.objects.size);
 });
 
-test("limitShards: 1 is the single object of old; bad values are refused", async () => {
+test("limitShards: 1 is the single object of old; bad values and mixed-up options are refused", async () => {
   const ns = namespace();
   const proxy = proxyWith(ns, { limitShards: 1 });
   assert.equal((await start(proxy, "+14155550123", "10.4.0.1")).status, 200);
@@ -191,4 +191,5 @@ test("limitShards: 1 is the single object of old; bad values are refused", async
     assert.throws(() => proxyWith(namespace(), { limitShards: bad }), (e) => e.argument === "limitShards", String(bad));
   }
   assert.throws(() => proxyWith(undefined, { limitStore: undefined, limitShards: 4 }), (e) => e.argument === "limitShards");
+  assert.throws(() => proxyWith(namespace(), { maxMemoryKeys: 10 }), (e) => e.argument === "maxMemoryKeys", "the memory store's bound, with a limitStore");
 });

@@ -151,3 +151,25 @@ test("an endless body is cut at 4 KiB: 413 without reading on", async () => {
   assert.ok(pulled <= 16 * 1024, `read ${pulled} bytes of an endless body`);
   assert.equal(calls(), 0);
 });
+
+test("failureCooldowns from JavaScript: one address's wrong codes cool it down, another address goes on", async () => {
+  const uuid = "11111111-2222-4333-8444-555555555555";
+  const fakePlivo = async (url, init) => {
+    if ((init?.method ?? "GET") === "GET") {
+      return Response.json({ api_id: "x", session_uuid: uuid, app_uuid: null, recipient: "14155550100", status: "in-progress", channel: "sms", count: 1, attempt_details: [] });
+    }
+    return Response.json({ api_id: "x", error: "invalid OTP" }, { status: 400 });
+  };
+  const { proxy } = proxyWith({ fetch: fakePlivo, limits: { readsPerIp: [1000, 60], failureCooldowns: [[2, 600], [3, 3600]] } });
+  const wrong = (ip) => proxy.fetch(new Request("https://verify.example.com/verify/check", {
+    method: "POST",
+    headers: { "content-type": "application/json", "x-test-ip": ip },
+    body: JSON.stringify({ sessionUuid: uuid, otp: "000000" }),
+  }));
+  for (let i = 0; i < 2; i++) assert.equal((await (await wrong("192.0.2.7")).json()).reason, "incorrect");
+  const cooled = await wrong("192.0.2.7");
+  assert.equal(cooled.status, 429);
+  assert.equal((await cooled.json()).error.reason, "failure_cooldown");
+  assert.ok(Number(cooled.headers.get("retry-after")) > 590);
+  assert.equal((await (await wrong("192.0.2.8")).json()).reason, "incorrect", "another address is not held up");
+});
