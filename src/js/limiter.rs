@@ -37,6 +37,9 @@ const MAX_LIMITER_MESSAGE: usize = 16 * 1024;
 const MAX_REMEMBERED: usize = 10_000;
 /// An object sweeps its storage at most this often.
 const SWEEP_EVERY_MS: f64 = 60_000.0;
+/// Keys one alarm looks at (and so deletes at most): the storage API's limit for one
+/// `delete` of several keys is 128.
+const SWEEP_BATCH: u32 = 128;
 /// Window assumed for events stored as a bare array (before windows were stored): the
 /// longest a limit may have, so that nothing counted is dropped early.
 const LEGACY_WINDOW_MS: u64 = 32_000_000_000;
@@ -64,7 +67,7 @@ extern "C" {
     #[wasm_bindgen(method, catch)]
     fn delete(this: &DurableObjectStorage, keys: &Array) -> Result<Promise, JsValue>;
     #[wasm_bindgen(method, catch)]
-    fn list(this: &DurableObjectStorage) -> Result<Promise, JsValue>;
+    fn list(this: &DurableObjectStorage, options: &Object) -> Result<Promise, JsValue>;
     #[wasm_bindgen(method, catch, js_name = getAlarm)]
     fn get_alarm(this: &DurableObjectStorage) -> Result<Promise, JsValue>;
     #[wasm_bindgen(method, catch, js_name = setAlarm)]
@@ -323,6 +326,9 @@ impl Shards {
 #[wasm_bindgen]
 pub struct VerifyLimiter {
     storage: DurableObjectStorage,
+    /// Where the next alarm goes on listing keys (after this one), when the last stopped
+    /// at a full page.
+    swept_to: Rc<RefCell<Option<String>>>,
 }
 
 #[wasm_bindgen]
@@ -335,6 +341,7 @@ impl VerifyLimiter {
     ) -> VerifyLimiter {
         VerifyLimiter {
             storage: property(&state, "storage").unchecked_into(),
+            swept_to: Rc::default(),
         }
     }
 
@@ -358,18 +365,28 @@ impl VerifyLimiter {
         })
     }
 
-    /// The runtime's alarm: deletes the keys whose events have all left their windows, and
-    /// sets the next alarm for the soonest of the others.
+    /// The runtime's alarm: looks at the next [`SWEEP_BATCH`] keys, deletes those whose
+    /// events have all left their windows, and sets the next alarm: at once (1 s) when the
+    /// page was full, else for the soonest expiry it saw.
     #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
     pub fn alarm(&self) -> Promise {
         let storage: DurableObjectStorage = self.storage.clone().unchecked_into();
+        let swept_to = self.swept_to.clone();
         future_to_promise(async move {
             let now_ms = js_sys::Date::now() as u64;
-            let entries = done(storage.list()).await?;
+            let page = Object::new();
+            let _ = Reflect::set(&page, &"limit".into(), &SWEEP_BATCH.into());
+            if let Some(after) = swept_to.borrow().as_deref() {
+                let _ = Reflect::set(&page, &"startAfter".into(), &after.into());
+            }
+            let entries = done(storage.list(&page)).await?;
             let (expired, mut next) = (Array::new(), None::<u64>);
+            let (mut seen, mut last) = (0u32, None::<String>);
             if let Ok(Some(pairs)) = js_sys::try_iter(&entries) {
                 for pair in pairs.flatten() {
                     let pair: Array = pair.unchecked_into();
+                    seen += 1;
+                    last = pair.get(0).as_string();
                     let (events, window_ms) = stored_events(&pair.get(1));
                     let expires_at = events.last().map_or(0, |t| t.saturating_add(window_ms));
                     if expires_at <= now_ms {
@@ -382,8 +399,14 @@ impl VerifyLimiter {
             if expired.length() > 0 {
                 done(storage.delete(&expired)).await?;
             }
-            if let Some(next) = next {
-                let at = (next as f64).max(now_ms as f64 + SWEEP_EVERY_MS);
+            let full = seen >= SWEEP_BATCH;
+            *swept_to.borrow_mut() = if full { last } else { None };
+            let at = match next {
+                _ if full => Some(now_ms as f64 + 1_000.0),
+                Some(next) => Some((next as f64).max(now_ms as f64 + SWEEP_EVERY_MS)),
+                None => None,
+            };
+            if let Some(at) = at {
                 done(storage.set_alarm(at)).await?;
             }
             Ok(JsValue::UNDEFINED)

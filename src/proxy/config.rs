@@ -164,25 +164,19 @@ fn is_secret(text: &str) -> bool {
 }
 
 const SECRET: &str = "a random string of at least 32 characters";
+const SECRETS: &str = "secrets, each at least 32 characters";
 const CLAIM_NAME: &str = "1 to 128 URL characters, such as https://app.example.com";
 
 /// A proof secret, or a list of 1 to 4 (`[current, previous…]`: the first signs).
 pub fn secrets(name: &'static str, arg: Arg) -> Result<Vec<String>, Error> {
     match arg {
-        Arg::List(items) if (1..=proof::MAX_SECRETS).contains(&items.len()) => items
-            .into_iter()
-            .map(|item| match item {
-                Arg::Text(text) if is_secret(&text) => Ok(text),
-                _ => Err(Error::invalid_argument(
-                    name,
-                    format!("must list secrets, each {SECRET}"),
-                )),
-            })
-            .collect(),
-        Arg::List(_) => Err(Error::invalid_argument(
-            name,
-            format!("must list 1 to {} secrets", proof::MAX_SECRETS),
-        )),
+        Arg::List(ref items) if !(1..=proof::MAX_SECRETS).contains(&items.len()) => {
+            Err(Error::invalid_argument(
+                name,
+                format!("must list 1 to {} secrets", proof::MAX_SECRETS),
+            ))
+        }
+        Arg::List(_) => string_list(name, arg, is_secret, SECRETS),
         arg => required_text(name, arg, is_secret, SECRET).map(|s| vec![s]),
     }
 }
@@ -404,7 +398,9 @@ impl ProxyConfig {
         let limits = Limits::from_arg(options.take("limits"))?;
         let proof_secrets = match (options.take("proofSecret"), options.take("proofSecrets")) {
             (single, Arg::Absent) => secrets("proofSecret", single)?,
-            (Arg::Absent, several) => secrets("proofSecrets", several)?,
+            (Arg::Absent, several @ Arg::List(_)) => secrets("proofSecrets", several)?,
+            // Not a list: string_list's "must be an array of secrets…, not <type>".
+            (Arg::Absent, other) => string_list("proofSecrets", other, is_secret, SECRETS)?,
             _ => {
                 return Err(Error::invalid_argument(
                     "proofSecrets",

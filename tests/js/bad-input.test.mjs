@@ -206,6 +206,63 @@ add("verifyCallbackRequest", "allowv2", [true], (v) => api.verifyCallbackRequest
 // --- parseStatusCallback(params) -------------------------------------------------------------
 add("parseStatusCallback", "params", [undefined, null, 42, true, [], [["SessionUUID", UUID]], () => "x", 10n, "", "?", "Channel=sms", {}, { SessionUUID: "" }, { SessionUUID: 42 }, { SessionUUID: null }, { SessionUUID: [UUID, 1] }, new URLSearchParams("Channel=sms")], (v) => api.parseStatusCallback(v));
 
+// --- new VerifyProxy(options) ---------------------------------------------------------
+// The proxy's own options; those it shares with VerifyClient are the rows above.
+const proxyGood = () => ({ authId: "MAXXXXXXXXXXXXXXXXXX", authToken: "token", proofSecret: "p".repeat(32) });
+const proxyWith = (key, value) => new api.VerifyProxy({ ...proxyGood(), [key]: value });
+const proxyWithout = (key, extra) => {
+  const options = { ...proxyGood(), ...extra };
+  delete options[key];
+  return new api.VerifyProxy(options);
+};
+const limitsWith = (key, value) => proxyWith("limits", { [key]: value });
+const NOT_LISTS = [null, "US", 1, true, {}, () => []];
+const BAD_WINDOWS = [null, 5, "5", [], [5], [5, 60, 1], [-1, 60], [5, 0], [1.5, 60], [5, "60"], [5, 3.3e7], { count: 5, secs: 60 }];
+const fakeStore = { idFromName: () => ({}), get: () => ({ fetch: async () => new Response("{}") }) };
+add("new VerifyProxy", "options", [undefined, ...NOT_OBJECTS], (v) => new api.VerifyProxy(v));
+add("new VerifyProxy", "proofSecret", [undefined], () => proxyWithout("proofSecret"));
+add("new VerifyProxy", "proofSecret", [...NOT_STRINGS.filter((v) => !Array.isArray(v)), "", "short", "p".repeat(31)], (v) => proxyWith("proofSecret", v));
+add("new VerifyProxy", "proofSecrets", [null, "p".repeat(32), [], ["short"], [42], Array(5).fill("p".repeat(32))], (v) => proxyWithout("proofSecret", { proofSecrets: v }));
+add("new VerifyProxy", "proofSecrets", [["p".repeat(32)]], (v) => proxyWith("proofSecrets", v));
+add("new VerifyProxy", "proofIssuer", [...NOT_STRINGS, "", "has space", "x".repeat(129)], (v) => proxyWith("proofIssuer", v));
+add("new VerifyProxy", "proofAudience", [...NOT_STRINGS, "", "a\nb", "x".repeat(129)], (v) => proxyWith("proofAudience", v));
+add("new VerifyProxy", "proofTtlSecs", [...NOT_INTEGERS, 0, -1, 1.5, 86_401], (v) => proxyWith("proofTtlSecs", v));
+add("new VerifyProxy", "appUuid", [...NOT_STRINGS, "", "nope"], (v) => proxyWith("appUuid", v));
+add("new VerifyProxy", "codeLength", [...NOT_INTEGERS, 3, 9], (v) => proxyWith("codeLength", v));
+add("new VerifyProxy", "basePath", [...NOT_STRINGS, "", "verify", "/a b"], (v) => proxyWith("basePath", v));
+add("new VerifyProxy", "allowedOrigins", [...NOT_LISTS, ["app.example.com"], ["https://app.example.com/"], [42]], (v) => proxyWith("allowedOrigins", v));
+add("new VerifyProxy", "publicUrl", [...NOT_STRINGS, "", "/relative", "ftp://x"], (v) => proxyWith("publicUrl", v));
+add("new VerifyProxy", "allowedCountryCodes", [...NOT_LISTS, ["+1"], ["0"], ["1234"], [1]], (v) => proxyWith("allowedCountryCodes", v));
+add("new VerifyProxy", "allowedCountries", [...NOT_LISTS, ["us"], ["USA"], ["XX"], [""], [1], ["US", null]], (v) => proxyWith("allowedCountries", v));
+add("new VerifyProxy", "shadow", [null, 0, 1, "true", "false", {}, []], (v) => proxyWith("shadow", v));
+add("new VerifyProxy", "maxMemoryKeys", [...NOT_INTEGERS, 0, -1, 1.5], (v) => proxyWith("maxMemoryKeys", v));
+add("new VerifyProxy", "maxMemoryKeys", [1000], (v) => new api.VerifyProxy({ ...proxyGood(), limitStore: fakeStore, maxMemoryKeys: v }));
+add("new VerifyProxy", "bodyTimeoutMs", [...NOT_INTEGERS, 0, 99, 60_001, 1.5], (v) => proxyWith("bodyTimeoutMs", v));
+add("new VerifyProxy", "limitShards", [8], (v) => proxyWith("limitShards", v));
+add("new VerifyProxy", "limitShards", [...NOT_INTEGERS, 0, 1025, 2.5], (v) => new api.VerifyProxy({ ...proxyGood(), limitStore: fakeStore, limitShards: v }));
+add("new VerifyProxy", "limitStore", [null, 1, "x", {}, { idFromName: 1 }], (v) => proxyWith("limitStore", v));
+add("new VerifyProxy", "trustForwardedFor", [null, 0, 11, 1.5, "true", {}], (v) => proxyWith("trustForwardedFor", v));
+add("new VerifyProxy", "clientIp", [null, "1.2.3.4", 42, {}], (v) => proxyWith("clientIp", v));
+add("new VerifyProxy", "onStatus", [null, "log", 42, {}], (v) => proxyWith("onStatus", v));
+add("new VerifyProxy", "limits", [null, 42, "strict", true, []], (v) => proxyWith("limits", v));
+for (const key of ["sendsPerRecipient", "sendsPerRecipientIp", "sendsPerIp", "sendsTotal", "sendsPerPrefix", "voicePerRecipient", "failuresPerRecipient", "failuresPerIp", "readsPerIp"]) {
+  add("new VerifyProxy", `limits.${key}`, BAD_WINDOWS, (v) => limitsWith(key, v));
+}
+add("new VerifyProxy", "limits.resendAfterSecs", [...NOT_INTEGERS, -1, 86_401, 0.5], (v) => limitsWith("resendAfterSecs", v));
+add("new VerifyProxy", "limits.checksPerSession", [...NOT_INTEGERS, 0, 101, 2.5], (v) => limitsWith("checksPerSession", v));
+add("new VerifyProxy", "limits.failureCooldowns", [null, [], [5, 300], [[5, 300], null], [[5]], Array(9).fill([5, 300]), "[[5,300]]"], (v) => limitsWith("failureCooldowns", v));
+add("new VerifyProxy", "limits.sendsPerNumber", [[5, 60]], (v) => limitsWith("sendsPerNumber", v));
+add("new VerifyProxy", "proofsecret", ["p".repeat(32)], (v) => proxyWith("proofsecret", v));
+
+// --- verifyProof(proof, proofSecret, options) -------------------------------------------
+const PROOF_SECRET = "q".repeat(32);
+add("verifyProof", "proof", [undefined, ...NOT_STRINGS, ""], (v) => api.verifyProof(v, PROOF_SECRET));
+add("verifyProof", "proofSecret", [undefined, ...NOT_STRINGS.filter((v) => !Array.isArray(v)), "", "short", [], ["short"], [PROOF_SECRET, 1], Array(5).fill(PROOF_SECRET)], (v) => api.verifyProof("a.b.c", v));
+add("verifyProof", "options", NOT_OBJECTS, (v) => api.verifyProof("a.b.c", PROOF_SECRET, v));
+add("verifyProof", "audience", [...NOT_STRINGS, "", "has space"], (v) => api.verifyProof("a.b.c", PROOF_SECRET, { audience: v }));
+add("verifyProof", "issuer", [...NOT_STRINGS, "", "x".repeat(129)], (v) => api.verifyProof("a.b.c", PROOF_SECRET, { issuer: v }));
+add("verifyProof", "audiance", ["x"], (v) => api.verifyProof("a.b.c", PROOF_SECRET, { audiance: v }));
+
 const FUNCTIONS = [
   "new VerifyClient",
   "VerifyClient.fromEnv",
@@ -218,6 +275,8 @@ const FUNCTIONS = [
   "verifyCallbackSignatureV2",
   "verifyCallbackRequest",
   "parseStatusCallback",
+  "new VerifyProxy",
+  "verifyProof",
 ];
 
 test("the table covers every function", () => {

@@ -24,10 +24,13 @@ function storage() {
       for (const [k, v] of Object.entries(entries)) data.set(k, structuredClone(v));
     },
     async delete(keys) {
+      // Cloudflare's storage takes at most 128 keys in one call.
+      if (keys.length > 128) throw new Error(`delete of ${keys.length} keys`);
       for (const k of keys) data.delete(k);
     },
-    async list() {
-      return new Map([...data].sort(([a], [b]) => (a < b ? -1 : 1)));
+    async list({ limit = Infinity, startAfter } = {}) {
+      const sorted = [...data].sort(([a], [b]) => (a < b ? -1 : 1));
+      return new Map(sorted.filter(([k]) => startAfter === undefined || k > startAfter).slice(0, limit));
     },
     async getAlarm() {
       return alarm;
@@ -192,4 +195,18 @@ test("limitShards: 1 is the single object of old; bad values and mixed-up option
   }
   assert.throws(() => proxyWith(undefined, { limitStore: undefined, limitShards: 4 }), (e) => e.argument === "limitShards");
   assert.throws(() => proxyWith(namespace(), { maxMemoryKeys: 10 }), (e) => e.argument === "maxMemoryKeys", "the memory store's bound, with a limitStore");
+});
+
+test("an object with more keys than one alarm deletes sweeps them page by page", async () => {
+  const state = { storage: storage() };
+  const limiter = new VerifyLimiter(state, {});
+  const old = Date.now() - 10_000;
+  for (let i = 0; i < 300; i++) state.storage.data.set(`read:10.9.${i >> 8}.${i & 255}`, { windowMs: 1000, events: [old] });
+  state.storage.data.set("read:live", { windowMs: 3_600_000, events: [Date.now()] });
+  for (let alarms = 1; alarms <= 3; alarms++) {
+    await limiter.alarm();
+    assert.ok(state.storage.alarmAt() !== null, `alarm ${alarms} set the next one`);
+  }
+  assert.deepEqual([...state.storage.data.keys()], ["read:live"], "300 expired keys gone in 3 alarms, the live one kept");
+  assert.ok(state.storage.alarmAt() >= Date.now() + 50_000, "then the next sweep waits");
 });
