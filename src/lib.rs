@@ -6,21 +6,22 @@
 //!
 //! ## Module map
 //!
-//! - [`api`]: plain Rust with no JavaScript in it, compiled and tested natively: every
-//!   argument's validation, requests as data (byte for byte what goes on the wire), the
-//!   answers' typed models, the error type with its stable codes, the retry policy, and
-//!   status callbacks with their V3/V2 signatures (shared with the project's sandbox).
-//! - [`proxy`]: the edge proxy's decisions (routes, CORS, guards, proofs, callbacks), plain
-//!   Rust behind small traits for Plivo and the limits' store.
+//! This crate is the JavaScript face and the transport; everything that does not know
+//! JavaScript lives in the `plivo-verify-core` crate, re-exported here as [`api`] and
+//! [`proxy`] (see `ARCHITECTURE.md`).
+//!
+//! - [`api`] (core): every argument's validation, requests as data, the answers' typed
+//!   models, the error type with its stable codes, the retry policy, status callbacks.
+//! - [`proxy`] (core): the edge proxy's decisions (routes, CORS, guards, proofs, callbacks).
 //! - [`js`]: the wasm-bindgen face: `VerifyClient`, the callback functions, `VerifyProxy`
 //!   and its `VerifyLimiter` Durable Object, `verifyProof`, `VerifyBrowserClient`,
 //!   `VerifyError`, and the TypeScript declarations.
 //! - [`transport`]: the one place that calls `fetch`: timeouts, retries, reading answers.
 #![deny(missing_docs)]
 
-pub mod api;
+pub use plivo_verify_core::{api, proxy};
+
 pub mod js;
-pub mod proxy;
 pub mod transport;
 
 // Smaller and faster than dlmalloc in wasm (single-threaded: no atomics).

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
-use plivo_verify_wasm::api::signature::{sign_v2, sign_v3, CallbackMethod};
+use plivo_verify_core::api::signature::{sign_v2, sign_v3, CallbackMethod};
 use serde::Serialize;
 
 use crate::config::Signing;

@@ -7,7 +7,7 @@ mod common;
 use std::collections::BTreeSet;
 
 use common::*;
-use plivo_verify_wasm::api::signature::{verify_v2, verify_v3, CallbackMethod};
+use plivo_verify_core::api::signature::{verify_v2, verify_v3, CallbackMethod};
 use serde_json::{json, Value};
 
 const TOKEN: &str = "cb-secret-token";

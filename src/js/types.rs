@@ -425,3 +425,22 @@ export interface VerifyCallbackRequestOptions {
   limitStore?: LimitStoreNamespace;
 }
 "#;
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_typescript_union_lists_every_code() {
+        let types = include_str!("types.rs");
+        let start = types.find("export type VerifyErrorCode =").unwrap();
+        let union = &types[start..types[start..].find(';').unwrap() + start];
+        let listed = union.matches("| \"").count();
+        assert_eq!(listed, crate::api::error::ALL_CODES.len());
+        for code in crate::api::error::ALL_CODES {
+            assert!(
+                union.contains(&format!("| \"{}\"", code.as_str())),
+                "{}",
+                code.as_str()
+            );
+        }
+    }
+}

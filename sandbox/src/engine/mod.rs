@@ -76,7 +76,7 @@ pub struct CallbackJob {
     /// Where and how.
     pub url: String,
     /// GET or POST.
-    pub method: plivo_verify_wasm::api::signature::CallbackMethod,
+    pub method: plivo_verify_core::api::signature::CallbackMethod,
     /// The documented fields.
     pub params: Vec<(String, String)>,
 }

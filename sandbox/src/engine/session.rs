@@ -1,7 +1,7 @@
 //! A Verify session and its attempts, and how they look on the wire.
 
 use chrono::{DateTime, TimeDelta, Utc};
-use plivo_verify_wasm::api::signature::CallbackMethod;
+use plivo_verify_core::api::signature::CallbackMethod;
 use serde::Serialize;
 
 use super::prices::{self, Money};

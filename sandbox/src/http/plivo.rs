@@ -5,8 +5,8 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::Extension;
-use plivo_verify_wasm::api::params::{is_e164, is_http_url};
-use plivo_verify_wasm::api::signature::CallbackMethod;
+use plivo_verify_core::api::params::{is_e164, is_http_url};
+use plivo_verify_core::api::signature::CallbackMethod;
 use serde_json::{Map, Value};
 
 use super::auth::Caller;

@@ -47,7 +47,7 @@ pub enum CallbackMethod {
 /// # Examples
 ///
 /// ```
-/// use plivo_verify_wasm::api::signature::{sign_v3, CallbackMethod};
+/// use plivo_verify_core::api::signature::{sign_v3, CallbackMethod};
 /// let params = [("SessionStatus", "verified")];
 /// let sig = sign_v3("token", CallbackMethod::Post, "https://example.com/cb", &params, "42");
 /// assert_eq!(sig.len(), 44);

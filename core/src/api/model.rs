@@ -484,10 +484,10 @@ mod tests {
     use super::super::json::parse;
     use super::*;
 
-    const GET: &str = include_str!("../../tests/fixtures/reference/get_session.json");
-    const LIST: &str = include_str!("../../tests/fixtures/reference/list_sessions.json");
-    const CREATE: &str = include_str!("../../tests/fixtures/reference/create_session.json");
-    const VALIDATE: &str = include_str!("../../tests/fixtures/reference/validate_session.json");
+    const GET: &str = include_str!("../../../tests/fixtures/reference/get_session.json");
+    const LIST: &str = include_str!("../../../tests/fixtures/reference/list_sessions.json");
+    const CREATE: &str = include_str!("../../../tests/fixtures/reference/create_session.json");
+    const VALIDATE: &str = include_str!("../../../tests/fixtures/reference/validate_session.json");
 
     fn read<T: FromWire>(text: &str) -> Result<T, String> {
         T::from_wire(parse(text)?)
@@ -599,7 +599,7 @@ mod tests {
         assert_eq!((e.api_id.as_deref(), e.error), (Some("a"), None));
     }
 
-    const NODE_GET: &str = include_str!("../../tests/fixtures/sdk/node_get_session.json");
+    const NODE_GET: &str = include_str!("../../../tests/fixtures/sdk/node_get_session.json");
 
     fn camel(snake: &str) -> String {
         let mut out = String::new();
