@@ -12,7 +12,6 @@ use crate::api::options::{Options, DEFAULT_TIMEOUT_MS};
 use crate::api::params::*;
 use crate::js::convert;
 use crate::js::error;
-use crate::proxy::handler::normalize_recipient;
 use crate::transport::{exchange, headers, read_reply};
 
 /// A path such as `/verify`, or an absolute http(s) URL; no trailing slash.
@@ -76,24 +75,13 @@ impl VerifyBrowserClient {
         #[wasm_bindgen(unchecked_optional_param_type = "{ channel?: Channel }")] options: JsValue,
     ) -> Promise {
         let body = (|| -> Result<String, Error> {
-            let typed = required_text(
-                "recipient",
-                convert::arg(&recipient),
-                |t| normalize_recipient(t).is_some(),
-                E164,
-            )?;
-            let recipient = normalize_recipient(&typed).unwrap_or(typed);
+            let recipient = E164::from_typed_arg("recipient", convert::arg(&recipient))?;
             let mut options: Options = convert::options("options", &options, true)?;
-            let channel = optional_text(
-                "channel",
-                options.take("channel"),
-                |c| matches!(c, "sms" | "voice"),
-                "\"sms\" or \"voice\"",
-            )?;
+            let channel = Channel::from_arg("channel", options.take("channel"))?;
             options.finish()?;
-            let mut fields = vec![("recipient", Json::str(recipient))];
+            let mut fields = vec![("recipient", Json::str(recipient.as_str()))];
             if let Some(channel) = channel {
-                fields.push(("channel", Json::str(channel)));
+                fields.push(("channel", Json::str(channel.as_str())));
             }
             Ok(Json::Object(fields).render())
         })();
@@ -109,10 +97,10 @@ impl VerifyBrowserClient {
         #[wasm_bindgen(unchecked_param_type = "string")] otp: JsValue,
     ) -> Promise {
         let body = (|| -> Result<String, Error> {
-            let uuid = required_text("sessionUuid", convert::arg(&session_uuid), is_uuid, UUID)?;
+            let uuid = SessionUuid::from_arg("sessionUuid", convert::arg(&session_uuid))?;
             let otp = required_text("otp", convert::arg(&otp), is_otp, OTP)?;
             Ok(Json::Object(vec![
-                ("sessionUuid", Json::str(uuid)),
+                ("sessionUuid", Json::str(uuid.as_str())),
                 ("otp", Json::str(otp)),
             ])
             .render())
@@ -127,7 +115,7 @@ impl VerifyBrowserClient {
         #[wasm_bindgen(js_name = sessionUuid, unchecked_param_type = "string")]
         session_uuid: JsValue,
     ) -> Promise {
-        match required_text("sessionUuid", convert::arg(&session_uuid), is_uuid, UUID) {
+        match SessionUuid::from_arg("sessionUuid", convert::arg(&session_uuid)) {
             Ok(uuid) => self.send("GET", format!("/session/{uuid}"), Ok(String::new())),
             Err(e) => self.send("GET", String::new(), Err(e)),
         }

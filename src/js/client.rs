@@ -14,7 +14,7 @@ use crate::api::model::{
     CreateSessionResponse, FromWire, Session, SessionList, ToJson, ValidateSessionResponse,
 };
 use crate::api::options::{ClientConfig, CreateSessionParams, ListFilter};
-use crate::api::params::{required_text, Arg, OTP, UUID};
+use crate::api::params::{required_text, Arg, SessionUuid, OTP};
 use crate::api::request::{ApiRequest, Endpoint};
 use crate::api::retry::MAX_RETRY_AFTER_MS;
 use crate::js::convert::{self, property};
@@ -161,7 +161,7 @@ impl VerifyClient {
         session_uuid: JsValue,
     ) -> Promise {
         let client = self.inner.clone();
-        let uuid = session_uuid_arg(&session_uuid);
+        let uuid = SessionUuid::from_arg("sessionUuid", convert::arg(&session_uuid));
         promise(async move {
             let request = client.endpoint.get_session(&uuid?);
             client.call::<Session>(&request).await
@@ -211,7 +211,7 @@ impl VerifyClient {
         #[wasm_bindgen(unchecked_param_type = "string")] otp: JsValue,
     ) -> Promise {
         let client = self.inner.clone();
-        let uuid = session_uuid_arg(&session_uuid);
+        let uuid = SessionUuid::from_arg("sessionUuid", convert::arg(&session_uuid));
         let otp = required_text("otp", convert::arg(&otp), crate::api::params::is_otp, OTP);
         promise(async move { client.validate(&uuid?, &otp?).await })
     }
@@ -263,7 +263,7 @@ impl Client {
     /// Checks a code (both arguments validated).
     async fn validate(
         &self,
-        session_uuid: &str,
+        session_uuid: &SessionUuid,
         otp: &str,
     ) -> Result<ValidateSessionResponse, Error> {
         let request = self.endpoint.validate_session(session_uuid, otp);
@@ -288,23 +288,13 @@ impl Backend for Client {
             .session_uuid)
     }
 
-    async fn get_session(&self, session_uuid: &str) -> Result<Session, Error> {
+    async fn get_session(&self, session_uuid: &SessionUuid) -> Result<Session, Error> {
         self.call(&self.endpoint.get_session(session_uuid)).await
     }
 
-    async fn validate_session(&self, session_uuid: &str, otp: &str) -> Result<(), Error> {
+    async fn validate_session(&self, session_uuid: &SessionUuid, otp: &str) -> Result<(), Error> {
         self.validate(session_uuid, otp).await.map(|_| ())
     }
-}
-
-/// A session UUID argument (validated, so no path tricks reach the URL).
-fn session_uuid_arg(value: &JsValue) -> Result<String, Error> {
-    required_text(
-        "sessionUuid",
-        convert::arg(value),
-        crate::api::params::is_uuid,
-        UUID,
-    )
 }
 
 #[wasm_bindgen(module = "/src/js/verify_error.js")]

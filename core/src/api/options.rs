@@ -32,10 +32,6 @@ impl Options {
     }
 }
 
-fn is_channel(text: &str) -> bool {
-    matches!(text, "sms" | "voice")
-}
-
 fn is_method(text: &str) -> bool {
     matches!(text, "GET" | "POST")
 }
@@ -73,20 +69,6 @@ fn is_country(text: &str) -> bool {
     text.len() == 2 && text.bytes().all(|b| b.is_ascii_uppercase())
 }
 
-/// The string options of create, in wire order after `recipient`.
-const CREATE_TEXT_OPTIONS: [TextOption; 9] = [
-    text_option("appUuid", "app_uuid", is_uuid, UUID),
-    text_option("channel", "channel", is_channel, "\"sms\" or \"voice\""),
-    text_option("url", "url", is_http_url, HTTP_URL),
-    text_option("method", "method", is_method, "\"GET\" or \"POST\""),
-    text_option("locale", "locale", is_locale, LOCALE),
-    text_option("brandName", "brand_name", is_short_text, SHORT_TEXT),
-    text_option("appHash", "app_hash", is_short_text, SHORT_TEXT),
-    text_option("fraudCheck", "fraud_check", is_short_text, SHORT_TEXT),
-    // A code of the caller's choosing (the SDKs' `otp`), sent as a string.
-    text_option("otp", "otp", is_otp, OTP),
-];
-
 /// The string filters of list, in wire order.
 const LIST_TEXT_OPTIONS: [TextOption; 13] = [
     text_option("appUuid", "app_uuid", is_uuid, UUID),
@@ -96,7 +78,7 @@ const LIST_TEXT_OPTIONS: [TextOption; 13] = [
         is_status,
         "\"in-progress\", \"verified\" or \"expired\"",
     ),
-    text_option("recipient", "recipient", is_e164, E164),
+    text_option("recipient", "recipient", is_e164, E164::EXPECTED),
     text_option("subaccount", "subaccount", is_subaccount, SUBACCOUNT),
     text_option("sessionTime", "session_time", is_session_time, SESSION_TIME),
     text_option(
@@ -138,20 +120,44 @@ pub enum BodyValue {
     Integer(u64),
 }
 
-/// Validated arguments of create: the body's keys in wire order, only those given. Its
-/// `Debug` hides a caller's `otp`.
+/// Validated arguments of create: what the body carries, only what was given. Every value
+/// here has passed its rule (through [`CreateSessionParams::from_options`], or built from
+/// values checked where they arrived, as the proxy does). Its `Debug` hides a caller's `otp`.
 #[derive(Clone, PartialEq)]
 pub struct CreateSessionParams {
-    /// `(wire name, value)` pairs.
-    pub fields: Vec<(&'static str, BodyValue)>,
+    /// Who gets the code.
+    pub recipient: E164,
+    /// The Verify application whose settings apply.
+    pub app_uuid: Option<String>,
+    /// SMS (Plivo's default) or voice.
+    pub channel: Option<Channel>,
+    /// Where Plivo sends status callbacks.
+    pub url: Option<String>,
+    /// `"GET"` or `"POST"`: how Plivo calls `url`.
+    pub method: Option<String>,
+    /// The language of the message.
+    pub locale: Option<String>,
+    /// The brand named in the message.
+    pub brand_name: Option<String>,
+    /// Android's SMS Retriever hash.
+    pub app_hash: Option<String>,
+    /// Plivo's fraud check setting.
+    pub fraud_check: Option<String>,
+    /// A code of the caller's choosing (the SDKs' `otp`), sent as a string.
+    pub otp: Option<String>,
+    /// 4 to 8 digits.
+    pub code_length: Option<u64>,
+    /// An integer in every SDK (Go: `*int`), with no documented range.
+    pub dtmf: Option<u64>,
 }
 
 impl std::fmt::Debug for CreateSessionParams {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let hidden = BodyValue::Text("<hidden>".into());
+        let fields = self.fields();
         f.debug_map()
             .entries(
-                self.fields
+                fields
                     .iter()
                     .map(|(k, v)| (k, if *k == "otp" { &hidden } else { v })),
             )
@@ -160,26 +166,74 @@ impl std::fmt::Debug for CreateSessionParams {
 }
 
 impl CreateSessionParams {
+    /// A code for `recipient`, with Plivo's defaults for the rest.
+    pub fn new(recipient: E164) -> CreateSessionParams {
+        CreateSessionParams {
+            recipient,
+            app_uuid: None,
+            channel: None,
+            url: None,
+            method: None,
+            locale: None,
+            brand_name: None,
+            app_hash: None,
+            fraud_check: None,
+            otp: None,
+            code_length: None,
+            dtmf: None,
+        }
+    }
+
     /// Validates `{ recipient, appUuid?, channel?, url?, method?, locale?, brandName?,
     /// appHash?, fraudCheck?, otp?, codeLength?, dtmf? }` (the keys Plivo's SDKs send).
     pub fn from_options(mut options: Options) -> Result<CreateSessionParams, Error> {
-        let mut fields = Vec::new();
-        let recipient = required_text("recipient", options.take("recipient"), is_e164, E164)?;
-        fields.push(("recipient", BodyValue::Text(recipient)));
-        for o in &CREATE_TEXT_OPTIONS {
-            if let Some(value) = optional_text(o.js, options.take(o.js), o.rule, o.expected)? {
-                fields.push((o.wire, BodyValue::Text(value)));
-            }
-        }
-        if let Some(n) = optional_integer("codeLength", options.take("codeLength"), 4, 8)? {
-            fields.push(("code_length", BodyValue::Integer(n)));
-        }
-        // An integer in every SDK (Go: `*int`), with no documented range.
-        if let Some(n) = optional_integer("dtmf", options.take("dtmf"), 0, MAX_SAFE_INTEGER)? {
-            fields.push(("dtmf", BodyValue::Integer(n)));
-        }
+        let mut params =
+            CreateSessionParams::new(E164::from_arg("recipient", options.take("recipient"))?);
+        params.channel = Channel::from_arg("channel", options.take("channel"))?;
+        let mut text = |js: &'static str, rule: fn(&str) -> bool, expected: &str| {
+            optional_text(js, options.take(js), rule, expected)
+        };
+        params.app_uuid = text("appUuid", is_uuid, UUID)?;
+        params.url = text("url", is_http_url, HTTP_URL)?;
+        params.method = text("method", is_method, "\"GET\" or \"POST\"")?;
+        params.locale = text("locale", is_locale, LOCALE)?;
+        params.brand_name = text("brandName", is_short_text, SHORT_TEXT)?;
+        params.app_hash = text("appHash", is_short_text, SHORT_TEXT)?;
+        params.fraud_check = text("fraudCheck", is_short_text, SHORT_TEXT)?;
+        params.otp = text("otp", is_otp, OTP)?;
+        params.code_length = optional_integer("codeLength", options.take("codeLength"), 4, 8)?;
+        params.dtmf = optional_integer("dtmf", options.take("dtmf"), 0, MAX_SAFE_INTEGER)?;
         options.finish()?;
-        Ok(CreateSessionParams { fields })
+        Ok(params)
+    }
+
+    /// The body's `(wire name, value)` pairs in wire order: what goes to Plivo.
+    pub fn fields(&self) -> Vec<(&'static str, BodyValue)> {
+        let text = |wire, value: &Option<String>| {
+            value.as_ref().map(|t| (wire, BodyValue::Text(t.clone())))
+        };
+        let channel = self.channel.map(|c| c.as_str().to_owned());
+        [
+            Some((
+                "recipient",
+                BodyValue::Text(self.recipient.as_str().to_owned()),
+            )),
+            text("app_uuid", &self.app_uuid),
+            text("channel", &channel),
+            text("url", &self.url),
+            text("method", &self.method),
+            text("locale", &self.locale),
+            text("brand_name", &self.brand_name),
+            text("app_hash", &self.app_hash),
+            text("fraud_check", &self.fraud_check),
+            text("otp", &self.otp),
+            self.code_length
+                .map(|n| ("code_length", BodyValue::Integer(n))),
+            self.dtmf.map(|n| ("dtmf", BodyValue::Integer(n))),
+        ]
+        .into_iter()
+        .flatten()
+        .collect()
     }
 }
 
@@ -331,7 +385,7 @@ mod tests {
         ]))
         .unwrap();
         assert_eq!(
-            p.fields,
+            p.fields(),
             vec![
                 ("recipient", BodyValue::Text("+14155550100".into())),
                 ("channel", BodyValue::Text("voice".into())),
@@ -351,7 +405,7 @@ mod tests {
         ]))
         .unwrap();
         assert_eq!(
-            p.fields,
+            p.fields(),
             vec![
                 ("recipient", BodyValue::Text("+14155550100".into())),
                 ("fraud_check", BodyValue::Text("block".into())),

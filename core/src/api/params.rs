@@ -3,6 +3,8 @@
 //! The JS layer hands each argument over as an [`Arg`] (what JavaScript passed, typed
 //! loosely), so that every rule, wrong JS types included, lives and is tested here.
 
+use std::fmt;
+
 use super::error::Error;
 
 /// One argument as JavaScript passed it.
@@ -119,9 +121,7 @@ pub fn optional_bool(name: &'static str, arg: Arg) -> Result<Option<bool>, Error
 /// The largest integer a JS number holds exactly.
 pub const MAX_SAFE_INTEGER: u64 = (1 << 53) - 1;
 
-/// E.164: a `+` (optional) and 7 to 15 digits.
-pub const E164: &str = "an E.164 phone number such as +14155550100 (7 to 15 digits)";
-/// See [`E164`].
+/// E.164: a `+` (optional) and 7 to 15 digits ([`E164::EXPECTED`]).
 pub fn is_e164(text: &str) -> bool {
     let digits = text.strip_prefix('+').unwrap_or(text);
     (7..=15).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit())
@@ -136,6 +136,129 @@ pub fn is_uuid(text: &str) -> bool {
             8 | 13 | 18 | 23 => b == b'-',
             _ => b.is_ascii_hexdigit(),
         })
+}
+
+/// A session's UUID, checked once where it arrives: holding one means it is well formed, so
+/// it is safe in a URL path and in a limit's key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionUuid(String);
+
+impl SessionUuid {
+    /// `text`, if it is a UUID ([`UUID`]).
+    pub fn parse(text: &str) -> Option<SessionUuid> {
+        is_uuid(text).then(|| SessionUuid(text.to_owned()))
+    }
+
+    /// The required argument `name`.
+    pub fn from_arg(name: &'static str, arg: Arg) -> Result<SessionUuid, Error> {
+        required_text(name, arg, is_uuid, UUID).map(SessionUuid)
+    }
+
+    /// The UUID's text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for SessionUuid {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A phone number in E.164, checked once where it arrives: a `+` (optional) and 7 to 15
+/// digits, kept as given, which is what goes to Plivo.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct E164(String);
+
+impl E164 {
+    /// What the rule expects, for messages.
+    pub const EXPECTED: &'static str =
+        "an E.164 phone number such as +14155550100 (7 to 15 digits)";
+
+    /// `text`, if it is an E.164 number.
+    pub fn parse(text: &str) -> Option<E164> {
+        is_e164(text).then(|| E164(text.to_owned()))
+    }
+
+    /// The required argument `name`.
+    pub fn from_arg(name: &'static str, arg: Arg) -> Result<E164, Error> {
+        required_text(name, arg, is_e164, E164::EXPECTED).map(E164)
+    }
+
+    /// `+14155550100` from what a person typed: spaces, dots, dashes and parentheses are
+    /// dropped; a missing `+` is assumed.
+    pub fn from_typed(text: &str) -> Option<E164> {
+        let kept: String = text
+            .chars()
+            .filter(|c| !matches!(c, ' ' | '-' | '.' | '(' | ')' | '\u{a0}'))
+            .collect();
+        let digits = kept.strip_prefix('+').unwrap_or(&kept);
+        is_e164(digits).then(|| E164(format!("+{digits}")))
+    }
+
+    /// The required argument `name` as a person typed it ([`E164::from_typed`]).
+    pub fn from_typed_arg(name: &'static str, arg: Arg) -> Result<E164, Error> {
+        let rule = |text: &str| E164::from_typed(text).is_some();
+        let typed = required_text(name, arg, rule, E164::EXPECTED)?;
+        // The rule just held, so `from_typed` gives a number.
+        Ok(E164::from_typed(&typed).unwrap_or(E164(typed)))
+    }
+
+    /// The number as given.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Its digits, without the `+`.
+    pub fn digits(&self) -> &str {
+        self.0.strip_prefix('+').unwrap_or(&self.0)
+    }
+}
+
+impl fmt::Display for E164 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// How the code is sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Channel {
+    /// A text message (Plivo's default).
+    Sms,
+    /// A phone call that reads the code out.
+    Voice,
+}
+
+impl Channel {
+    /// What the rule expects, for messages.
+    pub const EXPECTED: &'static str = "\"sms\" or \"voice\"";
+
+    /// `"sms"` or `"voice"`, as on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Sms => "sms",
+            Channel::Voice => "voice",
+        }
+    }
+
+    /// The optional argument `name`.
+    pub fn from_arg(name: &'static str, arg: Arg) -> Result<Option<Channel>, Error> {
+        let text = optional_text(
+            name,
+            arg,
+            |t| matches!(t, "sms" | "voice"),
+            Channel::EXPECTED,
+        )?;
+        Ok(text.map(|t| {
+            if t == "voice" {
+                Channel::Voice
+            } else {
+                Channel::Sms
+            }
+        }))
+    }
 }
 
 /// A code: 4 to 8 digits.
@@ -246,6 +369,58 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_session_uuid_is_checked_where_it_arrives() {
+        let uuid = "8e712097-8090-4644-81e7-8f4265d8354e";
+        assert_eq!(SessionUuid::parse(uuid).unwrap().as_str(), uuid);
+        assert_eq!(SessionUuid::parse("../x"), None);
+        let e = SessionUuid::from_arg("sessionUuid", Arg::Number(1.0)).unwrap_err();
+        assert_eq!(e.argument.as_deref(), Some("sessionUuid"));
+        assert!(e.message.contains("not number"), "{}", e.message);
+    }
+
+    #[test]
+    fn a_typed_number_becomes_e164_with_its_plus() {
+        for typed in [
+            "+1 (415) 555-0100",
+            "1.415.555.0100",
+            "+14155550100",
+            "1\u{a0}415 5550100",
+        ] {
+            let number = E164::from_typed(typed).unwrap();
+            assert_eq!(
+                (number.as_str(), number.digits()),
+                ("+14155550100", "14155550100")
+            );
+        }
+        for bad in ["", "+", "415-CALL-NOW", "+1 415 555 0100 ext 2", "123456"] {
+            assert_eq!(E164::from_typed(bad), None, "{bad}");
+        }
+        // Kept as given for Plivo: without a `+` when given without one.
+        assert_eq!(
+            E164::parse("918681951370").unwrap().as_str(),
+            "918681951370"
+        );
+        let e = E164::from_typed_arg("recipient", Arg::Bool(true)).unwrap_err();
+        assert!(e.message.contains("not boolean"), "{}", e.message);
+        let e = E164::from_typed_arg("recipient", Arg::Text("x".into())).unwrap_err();
+        assert_eq!(e.argument.as_deref(), Some("recipient"));
+    }
+
+    #[test]
+    fn a_channel_is_sms_or_voice() {
+        assert_eq!(Channel::from_arg("channel", Arg::Absent).unwrap(), None);
+        let voice = Channel::from_arg("channel", Arg::Text("voice".into())).unwrap();
+        assert_eq!(voice.map(Channel::as_str), Some("voice"));
+        for bad in [
+            Arg::Text("SMS".into()),
+            Arg::Text("fax".into()),
+            Arg::Other("null"),
+        ] {
+            assert!(Channel::from_arg("channel", bad).is_err());
+        }
+    }
+
+    #[test]
     fn rules() {
         assert!(is_e164("+14155550100") && is_e164("918681951370") && is_e164("1234567"));
         for bad in [
@@ -317,7 +492,7 @@ mod tests {
 
     #[test]
     fn wrong_types_name_the_argument() {
-        let e = required_text("recipient", Arg::Number(1.0), is_e164, E164).unwrap_err();
+        let e = required_text("recipient", Arg::Number(1.0), is_e164, E164::EXPECTED).unwrap_err();
         assert_eq!(e.argument.as_deref(), Some("recipient"));
         assert!(
             e.message.starts_with("recipient: must be an E.164"),
@@ -325,7 +500,7 @@ mod tests {
             e.message
         );
         assert!(e.message.ends_with("not number"));
-        let e = required_text("recipient", Arg::Absent, is_e164, E164).unwrap_err();
+        let e = required_text("recipient", Arg::Absent, is_e164, E164::EXPECTED).unwrap_err();
         assert!(e.message.starts_with("recipient: is required"));
         let e = optional_text("locale", Arg::Other("null"), is_locale, LOCALE).unwrap_err();
         assert!(e.message.ends_with("not null"));

@@ -3,6 +3,7 @@
 
 use super::json::Json;
 use super::options::{BodyValue, CreateSessionParams, ListFilter};
+use super::params::SessionUuid;
 use crate::api::base64::Base64::Standard as BASE64;
 
 /// The HTTP methods the API uses.
@@ -94,16 +95,16 @@ impl Endpoint {
         ApiRequest {
             method: Method::Post,
             url: self.session_url(None),
-            body: Some(json_object(&params.fields)),
+            body: Some(json_object(&params.fields())),
             idempotent: false,
         }
     }
 
-    /// `GET .../Session/{uuid}/` (the uuid is validated by the caller).
-    pub fn get_session(&self, session_uuid: &str) -> ApiRequest {
+    /// `GET .../Session/{uuid}/`.
+    pub fn get_session(&self, session_uuid: &SessionUuid) -> ApiRequest {
         ApiRequest {
             method: Method::Get,
-            url: self.session_url(Some(session_uuid)),
+            url: self.session_url(Some(session_uuid.as_str())),
             body: None,
             idempotent: true,
         }
@@ -136,10 +137,10 @@ impl Endpoint {
     }
 
     /// `POST .../Session/{uuid}/` with `{"otp": "..."}`.
-    pub fn validate_session(&self, session_uuid: &str, otp: &str) -> ApiRequest {
+    pub fn validate_session(&self, session_uuid: &SessionUuid, otp: &str) -> ApiRequest {
         ApiRequest {
             method: Method::Post,
-            url: self.session_url(Some(session_uuid)),
+            url: self.session_url(Some(session_uuid.as_str())),
             body: Some(json_object(&[("otp", BodyValue::Text(otp.to_owned()))])),
             idempotent: false,
         }
@@ -232,7 +233,8 @@ mod tests {
     #[test]
     fn get_and_validate_address_the_session() {
         let uuid = "8e712097-8090-4644-81e7-8f4265d8354e";
-        let get = endpoint().get_session(uuid);
+        let session = SessionUuid::parse(uuid).unwrap();
+        let get = endpoint().get_session(&session);
         assert_eq!(get.method, Method::Get);
         assert_eq!(get.body, None);
         assert!(get.idempotent);
@@ -240,7 +242,7 @@ mod tests {
             get.url,
             format!("https://api.plivo.com/v1/Account/MAXXXXXXXXXXXXXXXXXX/Verify/Session/{uuid}/")
         );
-        let validate = endpoint().validate_session(uuid, "123456");
+        let validate = endpoint().validate_session(&session, "123456");
         assert_eq!(validate.url, get.url);
         assert_eq!(validate.body.as_deref(), Some(r#"{"otp":"123456"}"#));
         let shown = format!("{validate:?}");
@@ -290,7 +292,11 @@ mod tests {
     #[test]
     fn path_segments_are_encoded() {
         assert_eq!(encode_path_segment("a/b?c#d e"), "a%2Fb%3Fc%23d%20e");
-        let odd = Endpoint::new("http://h", "MA/../x", "t").get_session("u");
-        assert_eq!(odd.url, "http://h/v1/Account/MA%2F..%2Fx/Verify/Session/u/");
+        let uuid = SessionUuid::parse("8e712097-8090-4644-81e7-8f4265d8354e").unwrap();
+        let odd = Endpoint::new("http://h", "MA/../x", "t").get_session(&uuid);
+        assert_eq!(
+            odd.url,
+            format!("http://h/v1/Account/MA%2F..%2Fx/Verify/Session/{uuid}/")
+        );
     }
 }

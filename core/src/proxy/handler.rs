@@ -10,7 +10,7 @@ use crate::api::error::{Error, ErrorCode};
 use crate::api::json::Json;
 use crate::api::model::Session;
 use crate::api::options::{CreateSessionParams, Options};
-use crate::api::params::{is_e164, is_otp, is_uuid, required_text, Arg, E164, OTP, UUID};
+use crate::api::params::{is_otp, required_text, Channel, SessionUuid, E164, OTP, UUID};
 
 use super::address::{client_bucket, Sources};
 use super::config::{ProxyConfig, Window, PREFIX_FREE_DIGITS};
@@ -30,9 +30,9 @@ pub trait Backend {
     /// Sends a code; the session's UUID.
     async fn create_session(&self, params: CreateSessionParams) -> Result<String, Error>;
     /// Reads a session.
-    async fn get_session(&self, session_uuid: &str) -> Result<Session, Error>;
+    async fn get_session(&self, session_uuid: &SessionUuid) -> Result<Session, Error>;
     /// Checks a code.
-    async fn validate_session(&self, session_uuid: &str, otp: &str) -> Result<(), Error>;
+    async fn validate_session(&self, session_uuid: &SessionUuid, otp: &str) -> Result<(), Error>;
 }
 
 /// Where the limits' counts live (one isolate's memory, or a Durable Object).
@@ -200,17 +200,6 @@ fn upstream(e: &Error) -> ProxyResponse {
             "the verification service could not be reached or refused the request",
         ),
     }
-}
-
-/// `+14155550100` from what a person typed: spaces, dots, dashes and parentheses are
-/// dropped; a missing `+` is assumed.
-pub fn normalize_recipient(text: &str) -> Option<String> {
-    let kept: String = text
-        .chars()
-        .filter(|c| !matches!(c, ' ' | '-' | '.' | '(' | ')' | '\u{a0}'))
-        .collect();
-    let digits = kept.strip_prefix('+').unwrap_or(&kept);
-    is_e164(digits).then(|| format!("+{digits}"))
 }
 
 /// The proxy: settings, Plivo, and the limits' store.
@@ -454,8 +443,8 @@ impl<B: Backend, S: LimitStore> Proxy<B, S> {
     }
 
     /// Whether codes may be sent to `recipient`'s country.
-    fn country_allowed(&self, recipient: &str) -> bool {
-        let digits = &recipient[1..];
+    fn country_allowed(&self, recipient: &E164) -> bool {
+        let digits = recipient.digits();
         let codes = &self.config.allowed_country_codes;
         let countries = &self.config.allowed_countries;
         if codes.is_empty() && countries.is_empty() {
@@ -466,21 +455,14 @@ impl<B: Backend, S: LimitStore> Proxy<B, S> {
     }
 
     async fn start(&self, mut body: Options, call: &Call) -> ProxyResponse {
-        let recipient = match body.take("recipient") {
-            Arg::Text(text) => normalize_recipient(&text),
-            _ => None,
+        let recipient = E164::from_typed_arg("recipient", body.take("recipient"));
+        let channel = Channel::from_arg("channel", body.take("channel"));
+        let (recipient, channel) = match (recipient, channel, body.finish()) {
+            (Ok(recipient), Ok(channel), Ok(())) => (recipient, channel),
+            (Err(e), ..) | (_, Err(e), _) | (.., Err(e)) => {
+                return error(400, ErrorCode::InvalidArgument, &e.message)
+            }
         };
-        let Some(recipient) = recipient else {
-            return error(
-                400,
-                ErrorCode::InvalidArgument,
-                &format!("recipient: must be {E164}"),
-            );
-        };
-        let channel = body.take("channel");
-        if let Err(e) = body.finish() {
-            return error(400, ErrorCode::InvalidArgument, &e.message);
-        }
         if !self.country_allowed(&recipient) {
             if !self.config.shadow {
                 return refusal(
@@ -492,46 +474,27 @@ impl<B: Backend, S: LimitStore> Proxy<B, S> {
             }
             call.shadowed.borrow_mut().push("country_not_allowed");
         }
-        let mut options = vec![
-            ("recipient".to_owned(), Arg::Text(recipient.clone())),
-            ("channel".to_owned(), channel),
-        ];
-        let settings = [
-            ("appUuid", self.config.app_uuid.clone().map(Arg::Text)),
-            ("brandName", self.config.brand_name.clone().map(Arg::Text)),
-            (
-                "codeLength",
-                self.config.code_length.map(|n| Arg::Number(n as f64)),
-            ),
-            ("locale", self.config.locale.clone().map(Arg::Text)),
-            ("url", self.config.callback_url().map(Arg::Text)),
-            (
-                "method",
-                self.config.callback_url().map(|_| Arg::Text("POST".into())),
-            ),
-        ];
-        for (key, value) in settings {
-            if let Some(value) = value {
-                options.push((key.to_owned(), value));
-            }
-        }
-        let params = match CreateSessionParams::from_options(Options::new(options)) {
-            Ok(params) => params,
-            Err(e) => return error(400, ErrorCode::InvalidArgument, &e.message),
+        // The app's settings were checked when the proxy was made.
+        let config = &self.config;
+        let url = config.callback_url();
+        let params = CreateSessionParams {
+            channel,
+            app_uuid: config.app_uuid.clone(),
+            brand_name: config.brand_name.clone(),
+            code_length: config.code_length,
+            locale: config.locale.clone(),
+            method: url.as_ref().map(|_| "POST".to_owned()),
+            url,
+            ..CreateSessionParams::new(recipient.clone())
         };
-        let channel = params.fields.iter().find(|(k, _)| *k == "channel").map_or(
-            "sms".to_owned(),
-            |(_, v)| match v {
-                crate::api::options::BodyValue::Text(t) => t.clone(),
-                crate::api::options::BodyValue::Integer(_) => "sms".to_owned(),
-            },
-        );
+        let channel = channel.unwrap_or(Channel::Sms).as_str();
+        let recipient = recipient.as_str();
         // A number whose checks stopped gets no more codes either.
-        let locked = &self.failure_guards(&recipient, call)[..1];
+        let locked = &self.failure_guards(recipient, call)[..1];
         if let Err(response) = self.enforce(locked, Action::Check, call).await {
             return response;
         }
-        let sends = self.send_guards(&recipient, &channel, call);
+        let sends = self.send_guards(recipient, channel, call);
         let counted = match self.enforce(&sends, Action::Record, call).await {
             Ok(counted) => counted,
             Err(response) => return response,
@@ -566,7 +529,7 @@ impl<B: Backend, S: LimitStore> Proxy<B, S> {
     }
 
     async fn check(&self, mut body: Options, call: &Call) -> ProxyResponse {
-        let uuid = required_text("sessionUuid", body.take("sessionUuid"), is_uuid, UUID);
+        let uuid = SessionUuid::from_arg("sessionUuid", body.take("sessionUuid"));
         let otp = required_text("otp", body.take("otp"), is_otp, OTP);
         let (uuid, otp) = match (uuid, otp, body.finish()) {
             (Ok(uuid), Ok(otp), Ok(())) => (uuid, otp),
@@ -611,7 +574,7 @@ impl<B: Backend, S: LimitStore> Proxy<B, S> {
                 return error(404, ErrorCode::NotFound, "no such session");
             }
         }
-        let Some(recipient) = session.recipient.as_deref().and_then(normalize_recipient) else {
+        let Some(recipient) = session.recipient.as_deref().and_then(E164::from_typed) else {
             return error(
                 502,
                 ErrorCode::UpstreamError,
@@ -624,7 +587,7 @@ impl<B: Backend, S: LimitStore> Proxy<B, S> {
         // A wrong code is counted before Plivo is asked, and given back when the code was
         // right or Plivo tried none: guesses sent at once can never get more tries at Plivo
         // than the limits allow.
-        let failures = self.failure_guards(&recipient, call);
+        let failures = self.failure_guards(recipient.as_str(), call);
         let reserved = match self.enforce(&failures, Action::Record, call).await {
             Ok(counted) => counted,
             Err(response) => return response,
@@ -678,17 +641,17 @@ impl<B: Backend, S: LimitStore> Proxy<B, S> {
     }
 
     async fn status(&self, uuid: &str, call: &Call) -> ProxyResponse {
-        if !is_uuid(uuid) {
+        let Some(uuid) = SessionUuid::parse(uuid) else {
             return error(
                 400,
                 ErrorCode::InvalidArgument,
                 &format!("sessionUuid: must be {UUID}"),
             );
-        }
+        };
         if let Err(response) = self.count_read(call).await {
             return response;
         }
-        match self.backend.get_session(uuid).await {
+        match self.backend.get_session(&uuid).await {
             Ok(session) => json(
                 200,
                 Json::Object(vec![

@@ -16,7 +16,7 @@ use crate::api::base64::Base64;
 use crate::api::error::{Error, ErrorCode};
 use crate::api::json::Json;
 use crate::api::model::ToJson;
-use crate::api::params::{is_e164, is_uuid};
+use crate::api::params::{SessionUuid, E164};
 
 /// JWTs use base64url without padding.
 const B64: Base64 = Base64::UrlSafe;
@@ -39,9 +39,9 @@ pub fn is_claim_name(text: &str) -> bool {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Proof {
     /// The verified session.
-    pub session_uuid: String,
+    pub session_uuid: SessionUuid,
     /// The verified number, E.164 with `+`.
-    pub recipient: String,
+    pub recipient: E164,
     /// Unix seconds when it was issued.
     pub issued_at: u64,
     /// Unix seconds after which the proof is worthless.
@@ -96,8 +96,8 @@ fn proof_id(session_uuid: &str, issued_at: u64, secret: &str) -> String {
 
 /// Signs a proof that `recipient` verified `session_uuid` at `now_secs`, valid `ttl_secs`.
 pub fn sign(
-    session_uuid: &str,
-    recipient: &str,
+    session_uuid: &SessionUuid,
+    recipient: &E164,
     now_secs: u64,
     ttl_secs: u64,
     issuer: &str,
@@ -107,7 +107,7 @@ pub fn sign(
     let claims = format!(
         r#"{{"iss":"{issuer}","aud":"{audience}","sub":"{session_uuid}","phone_number":"{recipient}","iat":{now_secs},"exp":{},"jti":"{}"}}"#,
         now_secs + ttl_secs,
-        proof_id(session_uuid, now_secs, secret)
+        proof_id(session_uuid.as_str(), now_secs, secret)
     );
     let signed = format!("{}.{}", header(secret), B64.encode(claims));
     let signature = B64.encode(mac(secret, &signed).finalize().into_bytes());
@@ -178,17 +178,12 @@ fn parse_claims(claims: &str) -> Option<Proof> {
     let (issued_at, rest) = rest.split_once(r#","exp":"#)?;
     let (expires_at, rest) = rest.split_once(r#","jti":""#)?;
     let id = rest.strip_suffix(r#""}"#)?;
-    let ok = is_claim_name(issuer)
-        && is_claim_name(audience)
-        && is_uuid(session_uuid)
-        && recipient.starts_with('+')
-        && is_e164(&recipient[1..]);
-    if !ok {
+    if !(is_claim_name(issuer) && is_claim_name(audience) && recipient.starts_with('+')) {
         return None;
     }
     Some(Proof {
-        session_uuid: session_uuid.to_owned(),
-        recipient: recipient.to_owned(),
+        session_uuid: SessionUuid::parse(session_uuid)?,
+        recipient: E164::parse(recipient)?,
         issued_at: issued_at.parse().ok()?,
         expires_at: expires_at.parse().ok()?,
         issuer: issuer.to_owned(),
@@ -204,10 +199,14 @@ mod tests {
     const UUID: &str = "8e712097-8090-4644-81e7-8f4265d8354e";
     const SECRET: &str = "a-long-proof-secret-for-tests-0001";
 
+    fn uuid() -> SessionUuid {
+        SessionUuid::parse(UUID).unwrap()
+    }
+
     fn token(secret: &str, audience: &str) -> String {
         sign(
-            UUID,
-            "+14155550100",
+            &uuid(),
+            &E164::parse("+14155550100").unwrap(),
             1_000_000,
             600,
             ISSUER,
@@ -330,7 +329,15 @@ mod tests {
             );
         }
         // Claims swapped under a valid signature no longer match it.
-        let other = sign(UUID, "+14155550199", 1_000_000, 600, ISSUER, "app", SECRET);
+        let other = sign(
+            &uuid(),
+            &E164::parse("+14155550199").unwrap(),
+            1_000_000,
+            600,
+            ISSUER,
+            "app",
+            SECRET,
+        );
         let mut parts: Vec<&str> = t.split('.').collect();
         parts[1] = other.split('.').nth(1).unwrap();
         assert_eq!(

@@ -9,8 +9,9 @@ use std::task::{Context, Poll, Waker};
 
 use crate::api::error::{Error, ErrorCode};
 use crate::api::model::Session;
-use crate::api::options::{BodyValue, CreateSessionParams, Options};
+use crate::api::options::{CreateSessionParams, Options};
 use crate::api::params::Arg;
+use crate::api::params::SessionUuid;
 use crate::api::signature::{sign_v2, sign_v3, CallbackMethod};
 
 use super::config::ProxyConfig;
@@ -117,22 +118,10 @@ impl FakePlivo {
     }
 }
 
-fn text_field(params: &CreateSessionParams, key: &str) -> Option<String> {
-    params
-        .fields
-        .iter()
-        .find(|(k, _)| *k == key)
-        .and_then(|(_, v)| match v {
-            BodyValue::Text(t) => Some(t.clone()),
-            BodyValue::Integer(_) => None,
-        })
-}
-
 impl Backend for FakePlivo {
     async fn create_session(&self, params: CreateSessionParams) -> Result<String, Error> {
         self.call()?;
-        let recipient = text_field(&params, "recipient").unwrap_or_default();
-        let recipient = recipient.trim_start_matches('+').to_owned();
+        let recipient = params.recipient.digits().to_owned();
         if self.like_plivo.get() {
             self.expire_old();
             let open = self.sessions.borrow().iter().find_map(|(uuid, s)| {
@@ -151,7 +140,7 @@ impl Backend for FakePlivo {
             uuid.clone(),
             FakeSession {
                 recipient,
-                app_uuid: text_field(&params, "app_uuid"),
+                app_uuid: params.app_uuid.clone(),
                 status: "in-progress".into(),
                 wrong: 0,
                 created_at: self.clock.get(),
@@ -161,15 +150,15 @@ impl Backend for FakePlivo {
         Ok(uuid)
     }
 
-    async fn get_session(&self, session_uuid: &str) -> Result<Session, Error> {
+    async fn get_session(&self, session_uuid: &SessionUuid) -> Result<Session, Error> {
         self.call()?;
         self.expire_old();
         let sessions = self.sessions.borrow();
         let s = sessions
-            .get(session_uuid)
+            .get(session_uuid.as_str())
             .ok_or_else(|| Error::from_status(404, Some("session not found".into()), None, None))?;
         Ok(Session {
-            session_uuid: session_uuid.into(),
+            session_uuid: session_uuid.to_string(),
             recipient: Some(s.recipient.clone()),
             app_uuid: s.app_uuid.clone(),
             status: Some(s.status.clone()),
@@ -179,7 +168,7 @@ impl Backend for FakePlivo {
         })
     }
 
-    async fn validate_session(&self, session_uuid: &str, otp: &str) -> Result<(), Error> {
+    async fn validate_session(&self, session_uuid: &SessionUuid, otp: &str) -> Result<(), Error> {
         self.call()?;
         *self.validations.borrow_mut() += 1;
         if let Some(e) = self.fail_validation_with.borrow_mut().take() {
@@ -191,7 +180,7 @@ impl Backend for FakePlivo {
         self.expire_old();
         let mut sessions = self.sessions.borrow_mut();
         let s = sessions
-            .get_mut(session_uuid)
+            .get_mut(session_uuid.as_str())
             .ok_or_else(|| Error::from_status(404, None, None, None))?;
         if s.status != "in-progress" {
             return Err(Error::from_status(
@@ -417,17 +406,13 @@ fn start_sends_a_code_with_the_server_side_settings() {
     {
         let created = h.proxy.backend.created.borrow();
         let sent = &created[0];
+        assert_eq!(sent.recipient.as_str(), "+14155550100", "normalised");
         assert_eq!(
-            text_field(sent, "recipient").as_deref(),
-            Some("+14155550100"),
-            "normalised"
-        );
-        assert_eq!(
-            text_field(sent, "url").as_deref(),
+            sent.url.as_deref(),
             Some("https://verify.example.com/verify/callback")
         );
-        assert_eq!(text_field(sent, "method").as_deref(), Some("POST"));
-        assert_eq!(text_field(sent, "brand_name").as_deref(), Some("Acme"));
+        assert_eq!(sent.method.as_deref(), Some("POST"));
+        assert_eq!(sent.brand_name.as_deref(), Some("Acme"));
     }
     let voice = h.post(
         "/verify/start",
@@ -665,8 +650,8 @@ fn the_right_code_gives_a_proof_the_app_server_can_check() {
         issuer: Some(proof::ISSUER),
     };
     let checked = proof::verify(token, &[SECRET.into()], &expected, T0 / 1000 + 1).unwrap();
-    assert_eq!(checked.session_uuid, uuid);
-    assert_eq!(checked.recipient, "+14155550100");
+    assert_eq!(checked.session_uuid.as_str(), uuid);
+    assert_eq!(checked.recipient.as_str(), "+14155550100");
     assert_eq!(checked.expires_at, T0 / 1000 + 600);
     assert!(proof::verify(
         token,
