@@ -1,7 +1,7 @@
 // The deployable edge proxy: a Cloudflare Worker (ES module) that holds the Plivo credentials
 // and serves the browser-facing Verify API under /verify (start, check, session, callback).
-// Everything it does is the package's VerifyProxy; this file only reads the configuration
-// from `env` and wires it up. Deploy: see wrangler.toml beside it.
+// Everything it does is the package's VerifyProxy, which reads the configuration from `env`
+// (VerifyProxy.fromEnv); this file only routes and logs. Deploy: see wrangler.toml beside it.
 //
 //   secrets  PLIVO_AUTH_ID, PLIVO_AUTH_TOKEN, PROOF_SECRET (>= 32 characters)
 //            PROOF_SECRET_PREVIOUS  the secret PROOF_SECRET replaced, while its proofs may
@@ -31,14 +31,6 @@ export { VerifyLimiter };
 
 const BASE_PATH = "/verify";
 
-/** `"a, b,,c"` -> `["a", "b", "c"]`. */
-function list(text) {
-  return (text ?? "")
-    .split(",")
-    .map((s) => s.trim())
-    .filter(Boolean);
-}
-
 /**
  * One line per status callback Plivo delivers. Never the auth token, a code or the whole
  * number: the session, the channel's progress, and the number's last two digits.
@@ -51,29 +43,6 @@ function logStatus(event) {
       (event.channelErrorCode ? ` (error ${event.channelErrorCode})` : "") +
       ` session ${event.sessionStatus ?? "?"} to ${number}`,
   );
-}
-
-/** The proxy's options from the worker's env; absent vars are left out (package defaults). */
-function options(env) {
-  const opts = {
-    authId: env.PLIVO_AUTH_ID,
-    authToken: env.PLIVO_AUTH_TOKEN,
-    proofSecrets: [env.PROOF_SECRET, env.PROOF_SECRET_PREVIOUS].filter(Boolean),
-    basePath: BASE_PATH,
-    allowedOrigins: list(env.ALLOWED_ORIGINS),
-    onStatus: logStatus,
-  };
-  if (env.PLIVO_BASE_URL) opts.baseUrl = env.PLIVO_BASE_URL;
-  if (env.PUBLIC_URL) opts.publicUrl = env.PUBLIC_URL;
-  if (env.PROOF_AUDIENCE) opts.proofAudience = env.PROOF_AUDIENCE;
-  if (env.ALLOWED_COUNTRIES) opts.allowedCountries = list(env.ALLOWED_COUNTRIES);
-  if (env.ALLOWED_COUNTRY_CODES) opts.allowedCountryCodes = list(env.ALLOWED_COUNTRY_CODES);
-  if (env.SHADOW === "true" || env.SHADOW === true) opts.shadow = true;
-  if (env.LIMITS) opts.limits = typeof env.LIMITS === "string" ? JSON.parse(env.LIMITS) : env.LIMITS;
-  if (env.VERIFY_LIMITER) opts.limitStore = env.VERIFY_LIMITER;
-  if (env.VERIFY_LIMITER && env.LIMIT_SHARDS) opts.limitShards = Number(env.LIMIT_SHARDS);
-  if (env.PLIVO_SUBACCOUNT_TOKENS) opts.subaccountTokens = list(env.PLIVO_SUBACCOUNT_TOKENS);
-  return opts;
 }
 
 const error = (status, code, message) => Response.json({ error: { code, message } }, { status });
@@ -89,7 +58,8 @@ export default {
     }
     if (!proxy) {
       try {
-        proxy = new VerifyProxy(options(env));
+        // Every variable above is read by VerifyProxy.fromEnv; code-only settings on top.
+        proxy = VerifyProxy.fromEnv(env, { basePath: BASE_PATH, onStatus: logStatus });
       } catch (e) {
         // A bad setting: VerifyError names it (e.argument), never its value. Logged for the
         // operator; the browser learns nothing about the configuration.

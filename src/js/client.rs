@@ -14,10 +14,11 @@ use crate::api::model::{
     CreateSessionResponse, FromWire, Session, SessionList, ToJson, ValidateSessionResponse,
 };
 use crate::api::options::{ClientConfig, CreateSessionParams, ListFilter};
-use crate::api::params::{required_text, Arg, SessionUuid, OTP};
+use crate::api::params::{required_text, SessionUuid, OTP};
 use crate::api::request::{ApiRequest, Endpoint};
 use crate::api::retry::MAX_RETRY_AFTER_MS;
-use crate::js::convert::{self, property};
+use crate::js::convert;
+use crate::js::env;
 use crate::js::error;
 use crate::proxy::handler::Backend;
 use crate::transport::{sleep, Transport};
@@ -77,63 +78,10 @@ impl VerifyClient {
             JsValue,
         >,
     ) -> Result<VerifyClient, JsValue> {
-        let env = match env.filter(|e| !e.is_undefined()) {
-            Some(env) if env.is_object() && !js_sys::Array::is_array(&env) => env,
-            Some(other) => {
-                return Err(error::to_js(Error::invalid_argument(
-                    "env",
-                    format!(
-                        "must be an object (a Worker's env), not {}",
-                        convert::type_name(&other)
-                    ),
-                )))
-            }
-            None => property(&property(&js_sys::global(), "process"), "env"),
-        };
-        let read = |name: &'static str| -> Result<Option<String>, Error> {
-            match convert::arg(&property(&env, name)) {
-                Arg::Absent => Ok(None),
-                Arg::Text(text) => Ok(Some(text).filter(|t| !t.is_empty())),
-                other => Err(Error::invalid_argument(
-                    name,
-                    format!("must be a string, not {}", other.type_name()),
-                )),
-            }
-        };
         let build = || -> Result<VerifyClient, Error> {
-            let options = js_sys::Object::new();
-            for (key, name, required) in [
-                ("authId", "PLIVO_AUTH_ID", true),
-                ("authToken", "PLIVO_AUTH_TOKEN", true),
-                ("baseUrl", "PLIVO_BASE_URL", false),
-            ] {
-                match read(name)? {
-                    Some(value) => {
-                        let _ = Reflect::set(&options, &key.into(), &value.into());
-                    }
-                    None if required => {
-                        return Err(Error::invalid_argument(
-                            name,
-                            "is not set (pass the Worker's env, or set it in process.env)",
-                        ))
-                    }
-                    None => {}
-                }
-            }
+            let options = env::client_options(&env::env_object(env)?)?;
             // Name the variable the user set, not the option it became.
-            VerifyClient::build(&options).map_err(|mut e| {
-                let variable = match e.argument.as_deref() {
-                    Some("authId") => Some("PLIVO_AUTH_ID"),
-                    Some("authToken") => Some("PLIVO_AUTH_TOKEN"),
-                    Some("baseUrl") => Some("PLIVO_BASE_URL"),
-                    _ => None,
-                };
-                if let (Some(variable), Some(option)) = (variable, e.argument.take()) {
-                    e.message = e.message.replacen(&option, variable, 1);
-                    e.argument = Some(variable.to_owned());
-                }
-                e
-            })
+            VerifyClient::build(&options).map_err(env::name_the_variable)
         };
         build().map_err(error::to_js)
     }

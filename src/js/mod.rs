@@ -8,6 +8,8 @@ pub mod callbacks;
 #[cfg(feature = "server")]
 pub mod client;
 pub mod convert;
+#[cfg(feature = "server")]
+pub(crate) mod env;
 pub mod error;
 #[cfg(feature = "server")]
 pub mod limiter;

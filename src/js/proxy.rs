@@ -16,6 +16,7 @@ use crate::api::params::{
 };
 use crate::js::client::Client;
 use crate::js::convert::{self, property};
+use crate::js::env;
 use crate::js::error;
 use crate::js::limiter::Store;
 use crate::proxy::config::{self, ProxyConfig};
@@ -78,6 +79,32 @@ impl VerifyProxy {
         #[wasm_bindgen(unchecked_param_type = "VerifyProxyOptions")] options: JsValue,
     ) -> Result<VerifyProxy, JsValue> {
         VerifyProxy::build(&options).map_err(error::to_js)
+    }
+
+    /// A proxy from a deployment's variables (a Worker's `env`, or `process.env` when
+    /// `env` is not given): `PLIVO_AUTH_ID`, `PLIVO_AUTH_TOKEN`, `PROOF_SECRET` (and
+    /// `PROOF_SECRET_PREVIOUS`), and optionally `PLIVO_BASE_URL`, `PUBLIC_URL`,
+    /// `PROOF_AUDIENCE`, `ALLOWED_ORIGINS`, `ALLOWED_COUNTRIES`, `ALLOWED_COUNTRY_CODES`
+    /// and `PLIVO_SUBACCOUNT_TOKENS` (comma-separated), `SHADOW` (`"true"`), `LIMITS`
+    /// (JSON), the `VERIFY_LIMITER` binding and `LIMIT_SHARDS`. `options` are set on top
+    /// (`onStatus`, `basePath`, `clientIp`…). A bad value throws `VerifyError` naming the
+    /// variable, never its value.
+    #[wasm_bindgen(js_name = fromEnv)]
+    pub fn from_env(
+        #[wasm_bindgen(unchecked_optional_param_type = "Record<string, unknown>")] env: Option<
+            JsValue,
+        >,
+        // Not `Option`: that would take `null` for "no options", which no other option bag
+        // does.
+        #[wasm_bindgen(unchecked_optional_param_type = "Partial<VerifyProxyOptions>")]
+        options: JsValue,
+    ) -> Result<VerifyProxy, JsValue> {
+        let build = || -> Result<VerifyProxy, Error> {
+            let env = env::env_object(env)?;
+            let options = env::proxy_options(&env, &options)?;
+            VerifyProxy::build(&options).map_err(env::name_the_variable)
+        };
+        build().map_err(error::to_js)
     }
 
     /// Answers one request (a worker's `fetch` handler).

@@ -254,6 +254,28 @@ add("new VerifyProxy", "limits.failureCooldowns", [null, [], [5, 300], [[5, 300]
 add("new VerifyProxy", "limits.sendsPerNumber", [[5, 60]], (v) => limitsWith("sendsPerNumber", v));
 add("new VerifyProxy", "proofsecret", ["p".repeat(32)], (v) => proxyWith("proofsecret", v));
 
+// --- VerifyProxy.fromEnv(env, options) -------------------------------------------------
+// Each variable's error names the variable (not the option it becomes), never its value.
+const proxyEnv = () => ({ PLIVO_AUTH_ID: "MAXXXXXXXXXXXXXXXXXX", PLIVO_AUTH_TOKEN: "token", PROOF_SECRET: "p".repeat(32) });
+const proxyEnvWith = (key, value) => api.VerifyProxy.fromEnv({ ...proxyEnv(), [key]: value });
+add("VerifyProxy.fromEnv", "env", [42, "PLIVO_AUTH_ID=x", true, []], (v) => api.VerifyProxy.fromEnv(v));
+add("VerifyProxy.fromEnv", "options", [null, 42, "x", true, []], (v) => api.VerifyProxy.fromEnv(proxyEnv(), v));
+add("VerifyProxy.fromEnv", "PLIVO_AUTH_ID", [undefined, "", 42, {}, "MA:XX"], (v) => proxyEnvWith("PLIVO_AUTH_ID", v));
+add("VerifyProxy.fromEnv", "PLIVO_AUTH_TOKEN", [undefined, 42, SECRET], (v) => proxyEnvWith("PLIVO_AUTH_TOKEN", v));
+add("VerifyProxy.fromEnv", "PROOF_SECRET", [undefined, "", 42, "short"], (v) => proxyEnvWith("PROOF_SECRET", v));
+add("VerifyProxy.fromEnv", "PUBLIC_URL", [42, "example.com", "ftp://x"], (v) => proxyEnvWith("PUBLIC_URL", v));
+add("VerifyProxy.fromEnv", "PROOF_AUDIENCE", [42, "has space"], (v) => proxyEnvWith("PROOF_AUDIENCE", v));
+add("VerifyProxy.fromEnv", "ALLOWED_ORIGINS", [42, true, "example.com", "https://a.example, nope"], (v) => proxyEnvWith("ALLOWED_ORIGINS", v));
+add("VerifyProxy.fromEnv", "ALLOWED_COUNTRIES", [42, "usa", "US,XX1"], (v) => proxyEnvWith("ALLOWED_COUNTRIES", v));
+add("VerifyProxy.fromEnv", "ALLOWED_COUNTRY_CODES", [42, "+44", "44,abc"], (v) => proxyEnvWith("ALLOWED_COUNTRY_CODES", v));
+add("VerifyProxy.fromEnv", "PLIVO_SUBACCOUNT_TOKENS", [42, {}], (v) => proxyEnvWith("PLIVO_SUBACCOUNT_TOKENS", v));
+add("VerifyProxy.fromEnv", "SHADOW", [42, "yes", "1", {}], (v) => proxyEnvWith("SHADOW", v));
+add("VerifyProxy.fromEnv", "LIMITS", [42, true, "{", "[1,2]"], (v) => proxyEnvWith("LIMITS", v));
+add("VerifyProxy.fromEnv", "LIMITS.sendsPerRecipient", ['{"sendsPerRecipient":"x"}', { sendsPerRecipient: [-1, 60] }], (v) => proxyEnvWith("LIMITS", v));
+add("VerifyProxy.fromEnv", "LIMITS.nope", ['{"nope":[1,60]}'], (v) => proxyEnvWith("LIMITS", v));
+add("VerifyProxy.fromEnv", "VERIFY_LIMITER", [42, "VerifyLimiter", true, {}], (v) => proxyEnvWith("VERIFY_LIMITER", v));
+add("VerifyProxy.fromEnv", "LIMIT_SHARDS", ["x", "-1", "0", "1025", "1.5", true], (v) => api.VerifyProxy.fromEnv({ ...proxyEnv(), VERIFY_LIMITER: fakeStore, LIMIT_SHARDS: v }));
+
 // --- verifyProof(proof, proofSecret, options) -------------------------------------------
 const PROOF_SECRET = "q".repeat(32);
 add("verifyProof", "proof", [undefined, ...NOT_STRINGS, ""], (v) => api.verifyProof(v, PROOF_SECRET));
@@ -276,6 +298,7 @@ const FUNCTIONS = [
   "verifyCallbackRequest",
   "parseStatusCallback",
   "new VerifyProxy",
+  "VerifyProxy.fromEnv",
   "verifyProof",
 ];
 

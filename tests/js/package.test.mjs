@@ -189,6 +189,52 @@ describe("the package as npm installs it", () => {
       }
     }
   });
+
+  test("VerifyProxy.fromEnv reads every variable, and its options win", async () => {
+    const env = {
+      PLIVO_AUTH_ID: sandbox.authId,
+      PLIVO_AUTH_TOKEN: sandbox.authToken,
+      PLIVO_BASE_URL: sandbox.base,
+      PROOF_SECRET: "f".repeat(32),
+      ALLOWED_COUNTRIES: "US, CA",
+      ALLOWED_ORIGINS: "https://app.example",
+      LIMITS: '{"sendsPerRecipient":[1,3600]}',
+      SHADOW: "false",
+    };
+    const start = (proxy, recipient, origin = "https://app.example") =>
+      proxy.fetch(
+        new Request("http://proxy.test/verify/start", {
+          method: "POST",
+          headers: { "content-type": "application/json", origin },
+          body: JSON.stringify({ recipient }),
+        }),
+      );
+    const proxy = api.VerifyProxy.fromEnv(env, { basePath: "/verify" });
+    // ALLOWED_COUNTRIES: Jamaica's +1 876 is not the US or Canada.
+    const jamaica = await start(proxy, "+18765550100");
+    assert.equal(jamaica.status, 403);
+    assert.equal((await jamaica.json()).error.code, "country_not_allowed");
+    // ALLOWED_ORIGINS.
+    assert.equal((await start(proxy, "+14155550123", "https://evil.example")).status, 403);
+    // PLIVO_BASE_URL and the credentials: a real session at the sandbox.
+    const sent = await start(proxy, "+14155550123");
+    assert.equal(sent.status, 200, await sent.clone().text());
+    assert.match((await sent.json()).sessionUuid, UUID);
+    // LIMITS: one send per number.
+    assert.equal((await start(proxy, "+14155550123")).status, 429);
+    // Options on top of env: another country list wins over ALLOWED_COUNTRIES.
+    const gbOnly = api.VerifyProxy.fromEnv(env, { basePath: "/verify", allowedCountries: ["GB"] });
+    assert.equal((await start(gbOnly, "+14155550124")).status, 403);
+    // PROOF_SECRET_PREVIOUS verifies proofs of the secret it replaced: both are kept.
+    const rotated = api.VerifyProxy.fromEnv({ ...env, PROOF_SECRET_PREVIOUS: "e".repeat(32) });
+    assert.ok(rotated instanceof api.VerifyProxy);
+    // A bad value names its variable and never shows the value.
+    const thrown = await failure(() => api.VerifyProxy.fromEnv({ ...env, LIMITS: '{"sendsTotal": "s3cr3t"}' }), {
+      code: "invalid_argument",
+      argument: "LIMITS.sendsTotal",
+    });
+    assert.ok(!thrown.message.includes("s3cr3t"), thrown.message);
+  });
 });
 
 describe("the whole flow against the sandbox", () => {

@@ -28,17 +28,11 @@ const json = (body, status = 200, headers = {}) =>
   Response.json(body, { status, headers: { "cache-control": "no-store", ...headers } });
 const error = (status, code, message, headers) => json({ error: { code, message } }, status, headers);
 
-function limits(env) {
-  if (!env.LIMITS) return undefined;
-  return typeof env.LIMITS === "string" ? JSON.parse(env.LIMITS) : env.LIMITS;
-}
-
 function getProxy(env) {
   if (proxy) return proxy;
-  const opts = {
-    authId: env.PLIVO_AUTH_ID,
-    authToken: env.PLIVO_AUTH_TOKEN,
-    proofSecret: env.PROOF_SECRET,
+  // The deployment's variables (credentials, PUBLIC_URL, LIMITS…) through fromEnv; the
+  // demo's own settings on top.
+  proxy = VerifyProxy.fromEnv(env, {
     basePath: "/verify",
     brandName: "Acme",
     codeLength: Number(env.CODE_LENGTH || 6),
@@ -46,12 +40,7 @@ function getProxy(env) {
       events.unshift({ id: nextEventId++, receivedAt: new Date().toISOString(), ...event });
       events.length = Math.min(events.length, MAX_EVENTS);
     },
-  };
-  if (env.PLIVO_BASE_URL) opts.baseUrl = env.PLIVO_BASE_URL;
-  if (env.PUBLIC_URL) opts.publicUrl = env.PUBLIC_URL;
-  const l = limits(env);
-  if (l) opts.limits = l;
-  proxy = new VerifyProxy(opts);
+  });
   return proxy;
 }
 

@@ -353,5 +353,11 @@ export function proxy(env: { PLIVO_AUTH_ID: string; PLIVO_AUTH_TOKEN: string; PR
   void new VerifyProxy({ ...options, clientIp: () => 42 });
   // @ts-expect-error allowV2 is no longer an option
   void new VerifyProxy({ ...options, allowV2: true });
+  // A worker's env, with the code-only settings on top.
+  const fromEnv: VerifyProxy = VerifyProxy.fromEnv({ ...env }, { basePath: "/verify", onStatus: () => {} });
+  void fromEnv;
+  void VerifyProxy.fromEnv();
+  // @ts-expect-error basePath is a string
+  void VerifyProxy.fromEnv({ ...env }, { basePath: 1 });
   return new VerifyProxy(options);
 }
