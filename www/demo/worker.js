@@ -28,6 +28,12 @@ const json = (body, status = 200, headers = {}) =>
   Response.json(body, { status, headers: { "cache-control": "no-store", ...headers } });
 const error = (status, code, message, headers) => json({ error: { code, message } }, status, headers);
 
+/** The LIMITS binding's object, for the page's config (the proxy reads it through fromEnv). */
+function limits(env) {
+  if (!env.LIMITS) return undefined;
+  return typeof env.LIMITS === "string" ? JSON.parse(env.LIMITS) : env.LIMITS;
+}
+
 function getProxy(env) {
   if (proxy) return proxy;
   // The deployment's variables (credentials, PUBLIC_URL, LIMITS…) through fromEnv; the
