@@ -15,7 +15,8 @@
 //                             (e.g. "US,CA,GB"); optional: any (an SMS-pumping guard worth
 //                             setting; NANP countries are told apart by area code)
 //            ALLOWED_COUNTRY_CODES  comma-separated calling codes (e.g. "44"); optional
-//            SHADOW           "true": the guards decide and log, but never refuse
+//            SHADOW           "true": the guards decide and log, but never refuse ("false"
+//                             or unset: they refuse; any other value is a misconfiguration)
 //            PLIVO_BASE_URL   another Plivo API base (the local sandbox); optional
 //            LIMITS           the guards' limits as JSON, e.g. {"sendsPerRecipient":[3,600]};
 //                             optional (the package's defaults otherwise)
@@ -23,7 +24,7 @@
 //                             counts, shared by every instance; without it each isolate
 //                             counts in its own memory
 //   vars     LIMIT_SHARDS     objects the counts are spread over (1 to 1024; default 32);
-//                             changing it starts the counts over
+//                             changing it starts the counts over; read with the binding only
 import { VerifyLimiter, VerifyProxy } from "plivo-verify-wasm";
 
 // The Durable Object class must be exported by the worker that defines it.

@@ -81,7 +81,8 @@ impl VerifyClient {
         let build = || -> Result<VerifyClient, Error> {
             let options = env::client_options(&env::env_object(env)?)?;
             // Name the variable the user set, not the option it became.
-            VerifyClient::build(&options).map_err(env::name_the_variable)
+            VerifyClient::build(&options)
+                .map_err(|e| env::name_the_variable(e, &env::client_read_from()))
         };
         build().map_err(error::to_js)
     }

@@ -7,6 +7,7 @@ use wasm_bindgen::{JsCast, JsValue};
 
 use crate::api::error::Error;
 use crate::js::convert::{self, property};
+use crate::proxy::config::is_secret;
 
 /// How a variable's value becomes its option.
 #[derive(Clone, Copy)]
@@ -80,54 +81,99 @@ pub(crate) fn client_options(env: &JsValue) -> Result<Object, Error> {
     Ok(options)
 }
 
+/// `(variable, option)` of the client's variables, for [`name_the_variable`].
+pub(crate) fn client_read_from() -> Vec<(&'static str, &'static str)> {
+    CLIENT_VARS
+        .iter()
+        .map(|(name, option, _)| (*name, *option))
+        .collect()
+}
+
 /// The proxy's options from `env`, then `overrides`' own keys on top (code-only settings
-/// such as `onStatus`, `basePath` or `clientIp`, or anything the app sets itself).
-pub(crate) fn proxy_options(env: &JsValue, overrides: &JsValue) -> Result<Object, Error> {
-    let options = client_options(env)?;
-    let secrets = Array::new();
-    for name in ["PROOF_SECRET", "PROOF_SECRET_PREVIOUS"] {
-        if let Some(secret) = read(env, name, Kind::Text)? {
-            secrets.push(&secret);
-        }
-    }
-    if secrets.length() == 0 {
+/// such as `onStatus`, `basePath` or `clientIp`, or anything the app sets itself). Also
+/// which options came from which variable, for [`name_the_variable`].
+pub(crate) fn proxy_options(env: &JsValue, overrides: &JsValue) -> Result<FromEnv, Error> {
+    if !overrides.is_undefined() && (!overrides.is_object() || Array::is_array(overrides)) {
         return Err(Error::invalid_argument(
-            "PROOF_SECRET",
-            "is not set (a random string of at least 32 characters)",
+            "options",
+            format!("must be an object, not {}", convert::type_name(overrides)),
         ));
     }
-    set(&options, "proofSecrets", &secrets);
+    let given = |key: &str| !overrides.is_undefined() && !property(overrides, key).is_undefined();
+    let options = client_options(env)?;
+    let mut read_from = client_read_from();
+    // The app's own proofSecret(s) replace the variables, which are then not needed.
+    if !given("proofSecret") && !given("proofSecrets") {
+        set(&options, "proofSecrets", proof_secrets(env)?.as_ref());
+        read_from.push(("PROOF_SECRET", "proofSecrets"));
+    }
+    let binding = !property(env, "VERIFY_LIMITER").is_undefined();
     for (name, option, kind) in PROXY_VARS {
+        // The shards apply to the binding only (as the worker always read them).
+        if option == "limitShards" && !binding {
+            continue;
+        }
         if let Some(value) = read(env, name, kind)? {
             set(&options, option, &value);
+            read_from.push((name, option));
         }
     }
     if !overrides.is_undefined() {
-        if !overrides.is_object() || Array::is_array(overrides) {
-            return Err(Error::invalid_argument(
-                "options",
-                format!("must be an object, not {}", convert::type_name(overrides)),
-            ));
-        }
+        read_from.retain(|(_, option)| !given(option));
         // Object.assign: own enumerable keys, the app's last.
         Object::assign(&options, overrides.unchecked_ref());
     }
-    Ok(options)
+    Ok(FromEnv { options, read_from })
+}
+
+/// `[PROOF_SECRET, PROOF_SECRET_PREVIOUS?]`, each checked under its own name.
+fn proof_secrets(env: &JsValue) -> Result<Array, Error> {
+    let secrets = Array::new();
+    for (i, name) in ["PROOF_SECRET", "PROOF_SECRET_PREVIOUS"]
+        .into_iter()
+        .enumerate()
+    {
+        match read(env, name, Kind::Text)?.and_then(|v| v.as_string()) {
+            Some(secret) if is_secret(&secret) => {
+                secrets.push(&secret.into());
+            }
+            Some(_) => {
+                return Err(Error::invalid_argument(
+                    name,
+                    "must be a random string of at least 32 characters",
+                ))
+            }
+            None if i == 0 => {
+                return Err(Error::invalid_argument(
+                    name,
+                    "is not set (a random string of at least 32 characters)",
+                ))
+            }
+            None => {}
+        }
+    }
+    Ok(secrets)
+}
+
+/// Options built from a deployment's variables.
+pub(crate) struct FromEnv {
+    /// The options object.
+    pub options: Object,
+    /// `(variable, option)` of each option a variable set (and the app did not).
+    pub read_from: Vec<(&'static str, &'static str)>,
 }
 
 /// An error about an option that came from a variable names the variable instead
-/// (`limits.sendsTotal` → `LIMITS.sendsTotal`).
-pub(crate) fn name_the_variable(mut e: Error) -> Error {
+/// (`limits.sendsTotal` → `LIMITS.sendsTotal`); one about the app's own options is kept.
+pub(crate) fn name_the_variable(mut e: Error, read_from: &[(&str, &str)]) -> Error {
     let Some(argument) = e.argument.take() else {
         return e;
     };
     let (option, rest) = argument.split_once('.').unwrap_or((&argument, ""));
-    let variable = CLIENT_VARS
+    let variable = read_from
         .iter()
-        .chain(PROXY_VARS.iter())
-        .chain([("PROOF_SECRET", "proofSecrets", Kind::Text)].iter())
-        .find(|(_, known, _)| *known == option)
-        .map(|(name, ..)| *name);
+        .find(|(_, known)| *known == option)
+        .map(|(name, _)| *name);
     e.argument = Some(match variable {
         Some(variable) => {
             e.message = e.message.replacen(option, variable, 1);

@@ -87,8 +87,9 @@ impl VerifyProxy {
     /// `PROOF_AUDIENCE`, `ALLOWED_ORIGINS`, `ALLOWED_COUNTRIES`, `ALLOWED_COUNTRY_CODES`
     /// and `PLIVO_SUBACCOUNT_TOKENS` (comma-separated), `SHADOW` (`"true"`), `LIMITS`
     /// (JSON), the `VERIFY_LIMITER` binding and `LIMIT_SHARDS`. `options` are set on top
-    /// (`onStatus`, `basePath`, `clientIp`…). A bad value throws `VerifyError` naming the
-    /// variable, never its value.
+    /// (`onStatus`, `basePath`, `clientIp`…; the app's own `proofSecret` replaces the
+    /// variables). `SHADOW` is `"true"` or `"false"`; `LIMIT_SHARDS` applies with the
+    /// binding only. A bad value throws `VerifyError` naming the variable, never a secret.
     #[wasm_bindgen(js_name = fromEnv)]
     pub fn from_env(
         #[wasm_bindgen(unchecked_optional_param_type = "Record<string, unknown>")] env: Option<
@@ -101,8 +102,9 @@ impl VerifyProxy {
     ) -> Result<VerifyProxy, JsValue> {
         let build = || -> Result<VerifyProxy, Error> {
             let env = env::env_object(env)?;
-            let options = env::proxy_options(&env, &options)?;
-            VerifyProxy::build(&options).map_err(env::name_the_variable)
+            let from_env = env::proxy_options(&env, &options)?;
+            VerifyProxy::build(&from_env.options)
+                .map_err(|e| env::name_the_variable(e, &from_env.read_from))
         };
         build().map_err(error::to_js)
     }

@@ -263,6 +263,9 @@ add("VerifyProxy.fromEnv", "options", [null, 42, "x", true, []], (v) => api.Veri
 add("VerifyProxy.fromEnv", "PLIVO_AUTH_ID", [undefined, "", 42, {}, "MA:XX"], (v) => proxyEnvWith("PLIVO_AUTH_ID", v));
 add("VerifyProxy.fromEnv", "PLIVO_AUTH_TOKEN", [undefined, 42, SECRET], (v) => proxyEnvWith("PLIVO_AUTH_TOKEN", v));
 add("VerifyProxy.fromEnv", "PROOF_SECRET", [undefined, "", 42, "short"], (v) => proxyEnvWith("PROOF_SECRET", v));
+add("VerifyProxy.fromEnv", "PROOF_SECRET_PREVIOUS", [42, "short"], (v) => proxyEnvWith("PROOF_SECRET_PREVIOUS", v));
+// An option the app set itself is named as the option, even where a variable could set it.
+add("VerifyProxy.fromEnv", "publicUrl", ["example.com"], (v) => api.VerifyProxy.fromEnv({ ...proxyEnv(), PUBLIC_URL: "https://ok.example" }, { publicUrl: v }));
 add("VerifyProxy.fromEnv", "PUBLIC_URL", [42, "example.com", "ftp://x"], (v) => proxyEnvWith("PUBLIC_URL", v));
 add("VerifyProxy.fromEnv", "PROOF_AUDIENCE", [42, "has space"], (v) => proxyEnvWith("PROOF_AUDIENCE", v));
 add("VerifyProxy.fromEnv", "ALLOWED_ORIGINS", [42, true, "example.com", "https://a.example, nope"], (v) => proxyEnvWith("ALLOWED_ORIGINS", v));

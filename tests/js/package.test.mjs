@@ -228,6 +228,10 @@ describe("the package as npm installs it", () => {
     // PROOF_SECRET_PREVIOUS verifies proofs of the secret it replaced: both are kept.
     const rotated = api.VerifyProxy.fromEnv({ ...env, PROOF_SECRET_PREVIOUS: "e".repeat(32) });
     assert.ok(rotated instanceof api.VerifyProxy);
+    // The app's own proofSecret replaces the variables (then not needed); LIMIT_SHARDS
+    // applies with the VERIFY_LIMITER binding only, as the worker always read it.
+    const { PROOF_SECRET: _unused, ...noSecret } = env;
+    assert.ok(api.VerifyProxy.fromEnv({ ...noSecret, LIMIT_SHARDS: "8" }, { proofSecret: "g".repeat(32) }) instanceof api.VerifyProxy);
     // A bad value names its variable and never shows the value.
     const thrown = await failure(() => api.VerifyProxy.fromEnv({ ...env, LIMITS: '{"sendsTotal": "s3cr3t"}' }), {
       code: "invalid_argument",

@@ -121,8 +121,9 @@ pub enum BodyValue {
 }
 
 /// Validated arguments of create: what the body carries, only what was given. Every value
-/// here has passed its rule (through [`CreateSessionParams::from_options`], or built from
-/// values checked where they arrived, as the proxy does). Its `Debug` hides a caller's `otp`.
+/// is expected to have passed its rule: through [`CreateSessionParams::from_options`], or
+/// built from values checked where they arrived, as the proxy does (the fields are public
+/// for that; nothing here checks them again). Its `Debug` hides a caller's `otp`.
 #[derive(Clone, PartialEq)]
 pub struct CreateSessionParams {
     /// Who gets the code.

@@ -159,7 +159,8 @@ fn trusted_hops(arg: Arg) -> Result<u32, Error> {
     }
 }
 
-fn is_secret(text: &str) -> bool {
+/// A proof secret: at least 32 characters.
+pub fn is_secret(text: &str) -> bool {
     text.chars().count() >= 32
 }
 
@@ -420,6 +421,15 @@ impl ProxyConfig {
         let trust_forwarded_for = trusted_hops(options.take("trustForwardedFor"))?;
         let subaccount_tokens = take_callback_options(&mut options)?;
         let client = ClientConfig::from_options(options)?;
+        // The callback URL Plivo is given on every send, checked here once.
+        if let Some(url) = &public_url {
+            if !is_http_url(&format!("{url}{base_path}/callback")) {
+                return Err(Error::invalid_argument(
+                    "publicUrl",
+                    format!("with basePath and /callback, must stay {HTTP_URL} of at most 2048 characters"),
+                ));
+            }
+        }
         Ok(ProxyConfig {
             client,
             app_uuid,
@@ -508,6 +518,19 @@ mod tests {
         assert_eq!(c.limits.checks_per_session, 3);
         assert_eq!(c.limits.sends_per_ip, Limits::default().sends_per_ip);
         assert_eq!(c.allowed_country_codes, ["1", "44"]);
+    }
+
+    #[test]
+    fn the_callback_url_is_checked_once_with_its_path() {
+        let host = format!("https://{}.example", "a".repeat(2000));
+        let mut o = base();
+        o.push(("publicUrl".into(), text(&host)));
+        assert!(ProxyConfig::from_options(Options::new(o.clone())).is_ok());
+        o.push(("basePath".into(), text(&format!("/{}", "v".repeat(40)))));
+        let Err(e) = ProxyConfig::from_options(Options::new(o)) else {
+            panic!("a callback URL over 2048 characters was accepted");
+        };
+        assert_eq!(e.argument.as_deref(), Some("publicUrl"));
     }
 
     #[test]
