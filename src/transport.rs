@@ -1,18 +1,16 @@
 //! The one place requests meet the network: a request description becomes one `exchange`
 //! (`exchange.js`: the global `fetch` or the caller's, with a per-attempt timeout), the
-//! retry policy applies, and the answer is read into JSON or a typed error.
+//! retry policy applies, and the answer is a 2xx body or a typed error.
 
 use js_sys::{Function, Object, Promise, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
 use crate::api::error::{Error, ErrorCode};
-use crate::api::json;
 use crate::api::model::ErrorBody;
-use crate::api::params::Arg;
 use crate::api::request::{ApiRequest, Method};
 use crate::api::retry::retry_delay;
-use crate::js::convert::property;
+use crate::js::convert::{from_json, property};
 
 #[wasm_bindgen(module = "/src/js/exchange.js")]
 extern "C" {
@@ -64,12 +62,12 @@ pub struct Transport {
     json_headers: Object,
 }
 
-/// An answer with a 2xx status: its status and its body parsed as a JSON object.
+/// An answer with a 2xx status: its status and its body, read as the caller's type.
 pub struct Answer {
     /// HTTP status.
     pub status: u16,
-    /// The parsed body (an [`Arg::Map`]).
-    pub json: Arg,
+    /// The body, at most `maxResponseBytes`.
+    pub body: Vec<u8>,
 }
 
 impl Transport {
@@ -163,10 +161,8 @@ pub(crate) struct Reply {
     pub status: u16,
     /// The `Retry-After` header.
     pub retry_after: Option<String>,
-    /// The body.
-    pub text: String,
-    /// The body parsed, when it is a JSON object.
-    pub json: Option<Arg>,
+    /// The body, at most the exchange's `max_bytes`.
+    pub body: Vec<u8>,
 }
 
 /// Awaits an [`exchange`] and reads status, `Retry-After` and body; a failure to get an
@@ -192,38 +188,26 @@ pub(crate) async fn read_reply(exchange: Promise) -> Result<Reply, Error> {
         .filter(|s| s.fract() == 0.0 && (100.0..=599.0).contains(s))
         .map(|s| s as u16)
         .ok_or_else(|| Error::invalid_response("the answer has no HTTP status"))?;
-    let text = match String::from_utf8(exchanged.body()) {
-        Ok(text) => text,
-        // As `Response.text()` reads it.
-        Err(invalid) => String::from_utf8_lossy(invalid.as_bytes()).into_owned(),
-    };
-    let json = json::parse(&text).ok().filter(|v| matches!(v, Arg::Map(_)));
     Ok(Reply {
         status,
         retry_after: exchanged.retry_after(),
-        text,
-        json,
+        body: exchanged.body(),
     })
 }
 
-/// A Plivo answer: a 2xx JSON object, or the typed error its status means.
+/// A Plivo answer: a 2xx body (read by the caller as the operation's type), or the typed
+/// error its status means.
 fn plivo_answer(reply: Reply) -> Result<Answer, Error> {
     let Reply {
         status,
         retry_after,
-        json,
-        ..
+        body,
     } = reply;
     if (200..300).contains(&status) {
-        return match json {
-            Some(json) => Ok(Answer { status, json }),
-            None => Err(Error {
-                status: Some(status),
-                ..Error::invalid_response("the answer is not a JSON object")
-            }),
-        };
+        return Ok(Answer { status, body });
     }
-    let body = json.map(ErrorBody::read).unwrap_or_default();
+    // Whatever of its two fields an error body has (none, when it is not a JSON object).
+    let body: ErrorBody = from_json(&body).unwrap_or_default();
     Err(Error::from_status(
         status,
         body.error,

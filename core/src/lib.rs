@@ -14,3 +14,6 @@
 
 pub mod api;
 pub mod proxy;
+
+#[cfg(test)]
+mod typescript;

@@ -167,28 +167,23 @@ async fn call_proxy(
         PROXY_ANSWER_MAX_BYTES,
     ))
     .await?;
+    // The engine's JSON.parse: nothing of ours reads the proxy's answer.
+    let text = String::from_utf8_lossy(&reply.body);
+    let json = js_sys::JSON::parse(&text)
+        .ok()
+        .filter(|v| v.is_object() && !js_sys::Array::is_array(v));
     if (200..300).contains(&reply.status) {
-        return match reply.json {
-            Some(_) => js_sys::JSON::parse(&reply.text)
-                .map_err(|_| Error::invalid_response("the proxy's answer is not JSON")),
-            None => Err(Error {
-                status: Some(reply.status),
-                ..Error::invalid_response("the proxy's answer is not a JSON object")
-            }),
-        };
+        return json.ok_or_else(|| Error {
+            status: Some(reply.status),
+            ..Error::invalid_response("the proxy's answer is not a JSON object")
+        });
     }
-    // The proxy's errors: `{"error": {"code", "message"}}`.
+    // The proxy's errors: `{"error": {"code", "message", "reason"}}`.
+    let detail = json.map(|body| convert::property(&body, "error"));
     let field = |name: &str| {
-        let Some(Arg::Map(body)) = &reply.json else {
-            return None;
-        };
-        let (_, Arg::Map(detail)) = body.iter().find(|(k, _)| k == "error")? else {
-            return None;
-        };
-        match detail.iter().find(|(k, _)| k == name) {
-            Some((_, Arg::Text(text))) => Some(text.clone()),
-            _ => None,
-        }
+        detail
+            .as_ref()
+            .and_then(|d| convert::property(d, name).as_string())
     };
     let code = field("code")
         .and_then(|c| ErrorCode::parse(&c))

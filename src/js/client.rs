@@ -6,13 +6,12 @@ use std::future::Future;
 use std::rc::Rc;
 
 use js_sys::{Function, Promise, Reflect};
+use serde::{de::DeserializeOwned, Serialize};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
 use crate::api::error::{Error, ErrorCode};
-use crate::api::model::{
-    CreateSessionResponse, FromWire, Session, SessionList, ToJson, ValidateSessionResponse,
-};
+use crate::api::model::{CreateSessionResponse, Session, SessionList, ValidateSessionResponse};
 use crate::api::options::{ClientConfig, CreateSessionParams, ListFilter};
 use crate::api::params::{required_text, SessionUuid, OTP};
 use crate::api::request::{ApiRequest, Endpoint};
@@ -50,7 +49,7 @@ pub(crate) struct Client {
 /// with a `VerifyError`.
 fn promise<T, F>(future: F) -> Promise
 where
-    T: ToJson,
+    T: Serialize,
     F: Future<Output = Result<T, Error>> + 'static,
 {
     future_to_promise(async move {
@@ -201,9 +200,9 @@ impl Client {
     }
 
     /// Sends `request` and reads the answer as `T`.
-    async fn call<T: FromWire>(&self, request: &ApiRequest) -> Result<T, Error> {
+    async fn call<T: DeserializeOwned>(&self, request: &ApiRequest) -> Result<T, Error> {
         let answer = self.transport.send(request).await?;
-        T::from_wire(answer.json).map_err(|e| Error {
+        convert::from_json(&answer.body).map_err(|e| Error {
             status: Some(answer.status),
             ..Error::invalid_response(e)
         })

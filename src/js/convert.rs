@@ -4,8 +4,9 @@
 use js_sys::{Array, Function, Object, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
 
+use serde::{de::DeserializeOwned, Serialize};
+
 use crate::api::error::Error;
-use crate::api::model::ToJson;
 use crate::api::options::Options;
 use crate::api::params::Arg;
 
@@ -138,9 +139,35 @@ pub fn property(object: &JsValue, key: &str) -> JsValue {
     Reflect::get(object, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
 }
 
-/// A Rust value as a plain JS object: its JSON, parsed by the engine in one call.
-pub fn to_js<T: ToJson>(value: &T) -> Result<JsValue, Error> {
-    js_sys::JSON::parse(&value.to_json().render())
+/// Longest error message taken from serde (its messages may quote the answer).
+const MAX_MESSAGE: usize = 200;
+
+/// An answer's body as `T`: the engine's `JSON.parse`, then the type's serde description
+/// (serde-wasm-bindgen). No JSON reader of ours sees it. The error says what is not the
+/// documented shape.
+pub fn from_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, String> {
+    let value = js_sys::JSON::parse(&String::from_utf8_lossy(body))
+        .map_err(|_| "the answer is not JSON".to_owned())?;
+    serde_wasm_bindgen::from_value(value).map_err(|e| {
+        let mut message = e.to_string();
+        if message.len() > MAX_MESSAGE {
+            let mut end = MAX_MESSAGE;
+            while !message.is_char_boundary(end) {
+                end -= 1;
+            }
+            message.truncate(end);
+            message.push('…');
+        }
+        message
+    })
+}
+
+/// A Rust value as a plain JS object, by its serde description (serde-wasm-bindgen;
+/// `None` becomes `null`).
+pub fn to_js<T: Serialize>(value: &T) -> Result<JsValue, Error> {
+    let serializer = serde_wasm_bindgen::Serializer::new().serialize_missing_as_null(true);
+    value
+        .serialize(&serializer)
         .map_err(|_| Error::invalid_response("could not hand the answer to JavaScript"))
 }
 

@@ -1,39 +1,22 @@
 //! TypeScript declarations of the objects the JS API takes and returns (appended to the
-//! generated `.d.ts`).
+//! generated `.d.ts`). What the core hands JavaScript (the answers, callbacks, proofs and
+//! error codes) is generated from its serde types into `core/ts/` (see
+//! `core/src/typescript.rs`); the option bags are written here.
 
 use wasm_bindgen::prelude::*;
+
+/// `VerifyErrorCode`, generated from `ErrorCode`.
+#[wasm_bindgen(typescript_custom_section)]
+const ERROR_CODES: &str = include_str!("../../core/ts/errors.d.ts");
+
+/// The server side's answers, generated from the core's models.
+#[cfg(feature = "server")]
+#[wasm_bindgen(typescript_custom_section)]
+const ANSWERS: &str = include_str!("../../core/ts/answers.d.ts");
 
 /// What every build declares: errors, and the browser client's objects.
 #[wasm_bindgen(typescript_custom_section)]
 const COMMON_TYPES: &str = r#"
-/** The stable `code` of every `VerifyError` (Rust: `api::error::ErrorCode`). */
-export type VerifyErrorCode =
-  | "invalid_argument"
-  | "authentication"
-  | "forbidden"
-  | "not_found"
-  | "method_not_allowed"
-  | "rate_limited"
-  | "server_error"
-  | "timeout"
-  | "network"
-  | "invalid_response"
-  | "invalid_signature"
-  | "bad_request"
-  | "invalid_proof"
-  | "expired_proof"
-  | "origin_not_allowed"
-  | "country_not_allowed"
-  | "payload_too_large"
-  | "unsupported_media_type"
-  | "invalid_json"
-  | "rejected"
-  | "upstream_error"
-  | "upstream_timeout"
-  | "limits_unavailable"
-  | "on_status_failed"
-  | "replayed_callback";
-
 /** How a code is delivered. */
 export type Channel = "sms" | "voice";
 
@@ -125,77 +108,6 @@ export interface CreateSessionParams {
   otp?: string;
 }
 
-/** Answer of `createSession`. */
-export interface CreateSessionResponse {
-  apiId: string | null;
-  message: string | null;
-  sessionUuid: string;
-}
-
-/** Answer of `validateSession`. */
-export interface ValidateSessionResponse {
-  apiId: string | null;
-  message: string | null;
-  sessionUuid: string | null;
-}
-
-/** One delivery attempt, with the settings it was sent with. */
-export interface AttemptDetail {
-  channel: Channel | (string & {}) | null;
-  attemptUuid: string | null;
-  /** Channel status, lower case (`"delivered"`, `"undelivered"`, `"failed"`, `"answer"`, `"early media"`, …). */
-  status: string | null;
-  /** As Plivo sends it, e.g. `"2023-06-01T10:40:05.804031Z"` or `"2023-07-24T22:47:21.279363+05:30"`. */
-  time: string | null;
-  brandName: string | null;
-  appHash: string | null;
-  codeLength: number | null;
-  dtmf: number | null;
-  fraudCheck: string | null;
-}
-
-/** What one attempt cost (decimal string). */
-export interface AttemptCharge {
-  attemptUuid: string | null;
-  channel: Channel | (string & {}) | null;
-  charge: string | null;
-}
-
-/** What a session cost (decimal strings). */
-export interface Charges {
-  totalCharge: string | null;
-  validationCharge: string | null;
-  attemptCharges: AttemptCharge[];
-}
-
-/** A Verify session. Any documented field may be `null` when Plivo leaves it out. */
-export interface Session {
-  /** Present on `getSession` answers. */
-  apiId?: string;
-  /** Always there: an answer without it is refused as `invalid_response`. */
-  sessionUuid: string;
-  appUuid: string | null;
-  recipient: string | null;
-  /** The last channel used. */
-  channel: Channel | (string & {}) | null;
-  status: SessionStatus | null;
-  locale: string | null;
-  /** Number of attempts. */
-  count: number | null;
-  attemptDetails: AttemptDetail[];
-  charges: Charges | null;
-  createdAt: string | null;
-  updatedAt: string | null;
-  /** The Verify application's alias. */
-  alias: string | null;
-  /** Where the session was requested from (often `""`). */
-  requestorIp: string | null;
-  /** ISO 3166 alpha-2 (`""` when Plivo does not know the country). */
-  destinationCountryIso2: string | null;
-  /** The number's network, e.g. `"Jio"`. */
-  destinationNetwork: string | null;
-}
-
 /** Filters of `listSessions` / `sessions`. Times are UTC, `YYYY-MM-DD HH:MM[:ss[.uuuuuu]]`. */
 export interface ListSessionsFilter {
   appUuid?: string;
@@ -217,36 +129,6 @@ export interface ListSessionsFilter {
   country?: string;
   /** The Verify application's alias. */
   alias?: string;
-}
-
-/** Pagination of a list answer. */
-export interface ListMeta {
-  limit: number | null;
-  offset: number | null;
-  /** Relative URL of the next page, `null` on the last. */
-  next: string | null;
-  /** Relative URL of the previous page, `null` on the first. */
-  previous: string | null;
-}
-
-/** Answer of `listSessions`. */
-export interface SessionList {
-  apiId: string | null;
-  meta: ListMeta;
-  sessions: Session[];
-}
-
-/** A status callback's documented fields. */
-export interface StatusCallback {
-  attemptSequence: number | null;
-  attemptUuid: string | null;
-  channel: Channel | (string & {}) | null;
-  channelErrorCode: string | null;
-  channelStatus: string | null;
-  recipient: string | null;
-  requestTime: string | null;
-  sessionStatus: SessionStatus | null;
-  sessionUuid: string;
 }
 
 /** Callback parameters: form fields or query parameters. */
@@ -386,23 +268,6 @@ export interface VerifyProxyOptions extends VerifyClientOptions {
   limitShards?: number;
 }
 
-/** What `verifyProof` finds in a proof. */
-export interface VerifiedProof {
-  sessionUuid: string;
-  /** E.164 with `+`. */
-  recipient: string;
-  /** Unix seconds. */
-  issuedAt: number;
-  /** Unix seconds. */
-  expiresAt: number;
-  /** `iss`. */
-  issuer: string;
-  /** `aud`. */
-  audience: string;
-  /** `jti`: unique per proof (accept each once, if you keep them until `expiresAt`). */
-  id: string;
-}
-
 /** What `verifyProof` requires besides the signature and the expiry. */
 export interface VerifyProofOptions {
   /** The proxy's `proofAudience`: a proof for another audience is `invalid_proof`. */
@@ -425,22 +290,3 @@ export interface VerifyCallbackRequestOptions {
   limitStore?: LimitStoreNamespace;
 }
 "#;
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn the_typescript_union_lists_every_code() {
-        let types = include_str!("types.rs");
-        let start = types.find("export type VerifyErrorCode =").unwrap();
-        let union = &types[start..types[start..].find(';').unwrap() + start];
-        let listed = union.matches("| \"").count();
-        assert_eq!(listed, crate::api::error::ALL_CODES.len());
-        for code in crate::api::error::ALL_CODES {
-            assert!(
-                union.contains(&format!("| \"{}\"", code.as_str())),
-                "{}",
-                code.as_str()
-            );
-        }
-    }
-}

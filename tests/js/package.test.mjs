@@ -7,7 +7,7 @@ import { createHmac } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { ensureInstalled, installedFiles, ROOT } from "./support/install.mjs";
+import { ensureInstalled, INSTALLED, installedFiles, ROOT } from "./support/install.mjs";
 import { startReceiver } from "./support/receiver.mjs";
 import { countingFetch, poll, redact, secret, startSandbox } from "./support/sandbox.mjs";
 
@@ -317,6 +317,43 @@ describe("the whole flow against the sandbox", () => {
       counted.calls.map((c) => `${c.method} ${c.url.replace(base, "")}`),
       ["POST ", `GET ${sessionUuid}/`, `POST ${sessionUuid}/`, `GET ${sessionUuid}/`, `POST ${sessionUuid}/`],
     );
+  });
+
+  test("every answer's keys are those its generated interface declares", async () => {
+    // The interfaces generated from the core's serde types (core/ts/answers.d.ts), as the
+    // published d.ts carries them: name -> { required, optional } field names.
+    const dts = readFileSync(join(INSTALLED, "plivo_verify_wasm.d.ts"), "utf8");
+    const declared = new Map();
+    for (const [, name, body] of dts.matchAll(/^export type (\w+) = \{\n([\s\S]*?)\n\};/gm)) {
+      const fields = [...body.matchAll(/^\s+(\w+)(\??):/gm)];
+      declared.set(name, { required: fields.filter((f) => !f[2]).map((f) => f[1]), optional: fields.filter((f) => f[2]).map((f) => f[1]) });
+    }
+    const checked = new Set();
+    const matches = (value, name) => {
+      const shape = declared.get(name);
+      assert.ok(shape, `${name} is declared`);
+      const keys = Object.keys(value).sort();
+      for (const key of keys) assert.ok(shape.required.includes(key) || shape.optional.includes(key), `${name}.${key} is not declared`);
+      for (const key of shape.required) assert.ok(key in value, `${name}.${key} is declared but missing`);
+      checked.add(name);
+    };
+    const session = (s) => {
+      matches(s, "Session");
+      s.attemptDetails.forEach((a) => matches(a, "AttemptDetail"));
+      matches(s.charges, "Charges");
+      s.charges.attemptCharges.forEach((c) => matches(c, "AttemptCharge"));
+    };
+    const verify = client();
+    const created = await verify.createSession({ recipient: "+14155550177" });
+    matches(created, "CreateSessionResponse");
+    session(await verify.getSession(created.sessionUuid));
+    matches(await verify.validateSession(created.sessionUuid, await otpOf(created.sessionUuid)), "ValidateSessionResponse");
+    const list = await verify.listSessions({ recipient: "14155550177" });
+    matches(list, "SessionList");
+    matches(list.meta, "ListMeta");
+    assert.ok(list.sessions.length > 0);
+    list.sessions.forEach(session);
+    assert.deepEqual([...checked].sort(), ["AttemptCharge", "AttemptDetail", "Charges", "CreateSessionResponse", "ListMeta", "Session", "SessionList", "ValidateSessionResponse"]);
   });
 
   test("a wrong code is refused and the session stays open", async () => {

@@ -1,20 +1,22 @@
 //! Status callbacks: the documented fields, and checking a received request end to end.
 
 use super::error::{Error, ErrorCode};
-use super::json::Json;
-use super::model::{opt_text, ToJson};
 use super::options::{is_credential, Options};
 use super::params::Arg;
 use super::signature::{split_signatures, verify_v2, verify_v3, CallbackMethod};
 
-/// One status change of a session, as Plivo reports it to the callback URL.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One status change of a session, as Plivo reports it to the callback URL (the documented
+/// fields; JavaScript receives them in camelCase).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct StatusCallback {
     /// 1 for the first attempt, 2 for the first re-send, …
     pub attempt_sequence: Option<u64>,
     /// The SMS or call this is about.
     pub attempt_uuid: Option<String>,
     /// `sms` or `voice`, lower case.
+    #[cfg_attr(test, ts(type = "Channel | (string & {}) | null"))]
     pub channel: Option<String>,
     /// The channel's error code; empty or absent when all went well.
     pub channel_error_code: Option<String>,
@@ -26,28 +28,10 @@ pub struct StatusCallback {
     /// When the attempt was made (`2023-07-24 17:17:21 +0000 UTC`).
     pub request_time: Option<String>,
     /// `in-progress`, `verified`, `expired`, lower case.
+    #[cfg_attr(test, ts(type = "SessionStatus | null"))]
     pub session_status: Option<String>,
     /// The session (required: a callback without it is not one).
     pub session_uuid: String,
-}
-
-impl ToJson for StatusCallback {
-    fn to_json(&self) -> Json<'_> {
-        Json::Object(vec![
-            (
-                "attemptSequence",
-                self.attempt_sequence.map_or(Json::Null, Json::Int),
-            ),
-            ("attemptUuid", opt_text(&self.attempt_uuid)),
-            ("channel", opt_text(&self.channel)),
-            ("channelErrorCode", opt_text(&self.channel_error_code)),
-            ("channelStatus", opt_text(&self.channel_status)),
-            ("recipient", opt_text(&self.recipient)),
-            ("requestTime", opt_text(&self.request_time)),
-            ("sessionStatus", opt_text(&self.session_status)),
-            ("sessionUuid", Json::str(self.session_uuid.as_str())),
-        ])
-    }
 }
 
 /// Reads the documented fields from a callback's parameters (form fields or query);

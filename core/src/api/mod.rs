@@ -4,10 +4,10 @@
 //! - [`params`] and [`options`]: every argument's rules, and the validated create
 //!   parameters and list filters.
 //! - [`request`]: requests as data (method, URL, body), built byte for byte.
-//! - [`model`]: the answers' objects (lenient on the wire, camelCase for JS).
+//! - [`model`]: the answers' objects, described once with serde (lenient on the wire,
+//!   camelCase for JS; their TypeScript is generated from them).
 //! - [`error`]: the one error type with its stable codes.
-//! - [`json`]: a small JSON reader (answers become the same `Arg` tree JS values do) and
-//!   writer (request bodies, the proxy's answers, objects for JavaScript).
+//! - [`json`]: a small JSON writer (request bodies, the proxy's answers).
 //! - [`retry`]: which failures are retried, and after how long.
 //! - [`signature`] and [`callback`]: status callbacks, their signatures and their fields.
 //! - [`base64`]: the two base64 forms the package uses.

@@ -140,7 +140,7 @@ pub fn is_uuid(text: &str) -> bool {
 
 /// A session's UUID, checked once where it arrives: holding one means it is well formed, so
 /// it is safe in a URL path and in a limit's key.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct SessionUuid(String);
 
 impl SessionUuid {
@@ -168,7 +168,7 @@ impl fmt::Display for SessionUuid {
 
 /// A phone number in E.164, checked once where it arrives: a `+` (optional) and 7 to 15
 /// digits, kept as given, which is what goes to Plivo.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct E164(String);
 
 impl E164 {

@@ -14,8 +14,6 @@ use sha2::{Digest, Sha256};
 
 use crate::api::base64::Base64;
 use crate::api::error::{Error, ErrorCode};
-use crate::api::json::Json;
-use crate::api::model::ToJson;
 use crate::api::params::{SessionUuid, E164};
 
 /// JWTs use base64url without padding.
@@ -35,12 +33,16 @@ pub fn is_claim_name(text: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b"-._~:/@+".contains(&b))
 }
 
-/// What a proof says.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What a proof says (what `verifyProof` hands JavaScript, in camelCase).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(test, derive(ts_rs::TS), ts(rename = "VerifiedProof"))]
 pub struct Proof {
     /// The verified session.
+    #[cfg_attr(test, ts(as = "String"))]
     pub session_uuid: SessionUuid,
     /// The verified number, E.164 with `+`.
+    #[cfg_attr(test, ts(as = "String"))]
     pub recipient: E164,
     /// Unix seconds when it was issued.
     pub issued_at: u64,
@@ -52,20 +54,6 @@ pub struct Proof {
     pub audience: String,
     /// Unique per proof (`jti`).
     pub id: String,
-}
-
-impl ToJson for Proof {
-    fn to_json(&self) -> Json<'_> {
-        Json::Object(vec![
-            ("sessionUuid", Json::str(self.session_uuid.as_str())),
-            ("recipient", Json::str(self.recipient.as_str())),
-            ("issuedAt", Json::Int(self.issued_at)),
-            ("expiresAt", Json::Int(self.expires_at)),
-            ("issuer", Json::str(self.issuer.as_str())),
-            ("audience", Json::str(self.audience.as_str())),
-            ("id", Json::str(self.id.as_str())),
-        ])
-    }
 }
 
 fn mac(secret: &str, signed: &str) -> Hmac<Sha256> {
