@@ -6,7 +6,7 @@
 //! `sessions`) is not the documented shape.
 //!
 //! The TypeScript interfaces are generated from these same types (`ts-rs`, in tests only:
-//! no runtime bytes) into `src/js/models.d.ts`; see `typescript` below.
+//! no runtime bytes) into `core/ts/answers.d.ts`; see `core/src/typescript.rs`.
 
 use serde::{Deserialize, Serialize};
 
