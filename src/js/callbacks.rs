@@ -3,7 +3,7 @@
 
 use std::rc::Rc;
 
-use js_sys::{Function, Promise};
+use js_sys::Promise;
 use wasm_bindgen::prelude::*;
 
 use crate::api::callback::{
@@ -19,6 +19,7 @@ use crate::js::convert::{self, property, type_name};
 use crate::js::error;
 use crate::js::limiter::Store;
 use crate::js::proxy::{read_request, BODY_TIMEOUT_MS};
+use crate::js::web::Request;
 use crate::proxy::handler::{nonce_rules, LimitStore};
 use crate::proxy::limits::{Action, Decision, MemoryStore};
 
@@ -177,7 +178,7 @@ pub fn verify_callback_request(
             main: &token,
             subaccounts: &subaccounts,
         };
-        let callback = verify_request(&request, keys, public_url, &store).await;
+        let callback = verify_request(request.unchecked_ref(), keys, public_url, &store).await;
         callback
             .and_then(|c| convert::to_js(&c))
             .map_err(error::to_js)
@@ -185,19 +186,16 @@ pub fn verify_callback_request(
 }
 
 async fn verify_request(
-    request: &JsValue,
+    request: &Request,
     keys: CallbackKeys<'_>,
     public_url: Option<String>,
     store: &Store,
 ) -> Result<StatusCallback, Error> {
-    // A clone, so the caller can still read the body.
-    let source = match property(request, "clone").dyn_into::<Function>() {
-        Ok(clone) => clone.call0(request).map_err(|_| {
-            Error::invalid_argument("request", "must be a Request: its body was already read")
-        })?,
-        Err(_) => request.clone(),
-    };
-    let received = read_request(&source, BODY_TIMEOUT_MS).await?;
+    // A copy, so the caller can still read the body.
+    let source = request.copy().ok_or_else(|| {
+        Error::invalid_argument("request", "must be a Request: its body was already read")
+    })?;
+    let received = read_request(source.unchecked_ref(), BODY_TIMEOUT_MS).await?;
     let body = received.body.as_deref().ok_or_else(|| {
         Error::new(
             ErrorCode::PayloadTooLarge,

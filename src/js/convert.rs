@@ -167,10 +167,15 @@ pub fn from_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, String> {
 /// A Rust value as a plain JS object, by its serde description: serde_json's text, then
 /// one `JSON.parse` (`None` is `null`).
 pub fn to_js<T: Serialize>(value: &T) -> Result<JsValue, Error> {
+    js_sys::JSON::parse(&to_json(value)?)
+        .map_err(|_| Error::invalid_response("could not hand the answer to JavaScript"))
+}
+
+/// A Rust value as JSON text, by its serde description (for JavaScript, or between the
+/// proxy and its Durable Objects).
+pub fn to_json<T: Serialize>(value: &T) -> Result<String, Error> {
     serde_json::to_string(value)
-        .ok()
-        .and_then(|text| js_sys::JSON::parse(&text).ok())
-        .ok_or_else(|| Error::invalid_response("could not hand the answer to JavaScript"))
+        .map_err(|_| Error::invalid_response("could not write the value as JSON"))
 }
 
 /// Callback parameters: `URLSearchParams`, a `Record<string, string>` (array values for

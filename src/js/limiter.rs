@@ -24,8 +24,11 @@ use crate::api::options::Options;
 use crate::api::params::{optional_integer, Arg};
 use crate::js::convert::{self, property, type_name};
 use crate::js::proxy::{read_bounded, write_response, BODY_TIMEOUT_MS};
+use crate::js::web::RequestInit;
 use crate::proxy::handler::{self, LimitStore, ProxyResponse};
-use crate::proxy::limits::{self, Action, Decision, Limiter, MemoryStore, Rule};
+use crate::proxy::limits::{
+    self, Action, Decision, Limiter, LimiterAnswer, LimiterQuestion, MemoryStore, Rule,
+};
 
 /// The objects' names: `plivo-verify-limits` alone, or `plivo-verify-limits:<shard>`.
 const LIMITER_NAME: &str = "plivo-verify-limits";
@@ -56,7 +59,7 @@ extern "C" {
     /// One object, as a worker reaches it.
     type DurableObjectStub;
     #[wasm_bindgen(method, catch)]
-    fn fetch(this: &DurableObjectStub, url: &str, init: &Object) -> Result<Promise, JsValue>;
+    fn fetch(this: &DurableObjectStub, url: &str, init: &RequestInit) -> Result<Promise, JsValue>;
 
     /// An object's storage (`state.storage`).
     type DurableObjectStorage;
@@ -72,11 +75,6 @@ extern "C" {
     fn get_alarm(this: &DurableObjectStorage) -> Result<Promise, JsValue>;
     #[wasm_bindgen(method, catch, js_name = setAlarm)]
     fn set_alarm(this: &DurableObjectStorage, at_ms: f64) -> Result<Promise, JsValue>;
-
-    /// A `Response`, read as text.
-    type TextBody;
-    #[wasm_bindgen(method, catch)]
-    fn text(this: &TextBody) -> Result<Promise, JsValue>;
 }
 
 /// Awaits a promise the runtime gave (or failed to give).
@@ -193,26 +191,25 @@ impl Shards {
             .id_from_name(&name)
             .map_err(Shards::unreachable)?;
         let stub = self.namespace.get(&id).map_err(Shards::unreachable)?;
-        let init = Object::new();
-        let _ = Reflect::set(&init, &"method".into(), &"POST".into());
-        let body = limits::encode_request(rules, action, now_ms);
-        let _ = Reflect::set(&init, &"body".into(), &body.into());
+        let question = LimiterQuestion {
+            action,
+            now: now_ms,
+            rules: rules.to_vec(),
+        };
+        let init = RequestInit::post(&convert::to_json(&question)?);
         stub.fetch("https://verify-limiter.internal/apply", &init)
             .map_err(Shards::unreachable)
     }
 
     async fn answer(asked: Result<Promise, Error>) -> Result<Decision, Error> {
-        let response: TextBody = JsFuture::from(asked?)
+        let response = JsFuture::from(asked?).await.map_err(Shards::unreachable)?;
+        let text = read_bounded(&response, MAX_LIMITER_MESSAGE, BODY_TIMEOUT_MS)
             .await
-            .map_err(Shards::unreachable)?
-            .unchecked_into();
-        let text = done(response.text())
-            .await
-            .map_err(Shards::unreachable)?
-            .as_string()
-            .unwrap_or_default();
-        let parsed = js_sys::JSON::parse(&text).map_err(Shards::unreachable)?;
-        limits::decode_decision(convert::arg(&parsed))
+            .map_err(|_| Shards::unreachable(JsValue::UNDEFINED))?
+            .ok_or_else(limits::malformed)?;
+        convert::from_json::<LimiterAnswer>(text.as_bytes())
+            .map_err(|_| limits::malformed())?
+            .decision()
     }
 
     /// A refusal remembered from an earlier answer, if one of `rules` has one.
@@ -345,7 +342,7 @@ impl VerifyLimiter {
         }
     }
 
-    /// Answers a proxy's question (see `proxy::limits::encode_request`).
+    /// Answers a proxy's question (a `proxy::limits::LimiterQuestion`).
     #[wasm_bindgen(unchecked_return_type = "Promise<Response>")]
     pub fn fetch(
         &self,
@@ -357,7 +354,7 @@ impl VerifyLimiter {
                 Ok(decision) => ProxyResponse {
                     status: 200,
                     headers: Vec::new(),
-                    body: limits::encode_decision(decision),
+                    body: convert::to_json(&LimiterAnswer::from(decision)).unwrap_or_default(),
                 },
                 Err(e) => handler::error(400, e.code, &e.message),
             };
@@ -448,9 +445,9 @@ async fn limiter_answer(
     let text = read_bounded(request, MAX_LIMITER_MESSAGE, BODY_TIMEOUT_MS)
         .await?
         .ok_or_else(|| Error::new(ErrorCode::PayloadTooLarge, "message too large"))?;
-    let parsed =
-        js_sys::JSON::parse(&text).map_err(|_| Error::new(ErrorCode::InvalidJson, "not JSON"))?;
-    let (rules, action, now_ms) = limits::decode_request(convert::arg(&parsed))?;
+    let (rules, action, now_ms) = convert::from_json::<LimiterQuestion>(text.as_bytes())
+        .map_err(|_| limits::malformed())?
+        .checked()?;
     let distinct = limits::distinct_keys(&rules);
     let keys: Array = distinct
         .iter()

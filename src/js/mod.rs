@@ -16,3 +16,5 @@ pub mod limiter;
 #[cfg(feature = "server")]
 pub mod proxy;
 mod types;
+#[cfg(feature = "server")]
+pub(crate) mod web;

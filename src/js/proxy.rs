@@ -5,7 +5,7 @@
 
 use std::rc::Rc;
 
-use js_sys::{Array, Function, Object, Promise, Reflect};
+use js_sys::{Array, Function, Promise};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{future_to_promise, JsFuture};
 
@@ -19,6 +19,7 @@ use crate::js::convert::{self, property};
 use crate::js::env;
 use crate::js::error;
 use crate::js::limiter::Store;
+use crate::js::web::{Request, Response};
 use crate::proxy::config::{self, ProxyConfig};
 use crate::proxy::handler::{self, Proxy, ProxyRequest, ProxyResponse, MAX_BODY};
 use crate::proxy::limits::{self, MemoryStore};
@@ -117,7 +118,8 @@ impl VerifyProxy {
     ) -> Promise {
         let inner = self.inner.clone();
         future_to_promise(async move {
-            let mut read = match read_request(&request, inner.body_timeout_ms).await {
+            let mut read = match read_request(request.unchecked_ref(), inner.body_timeout_ms).await
+            {
                 Ok(read) => read,
                 // A client trickling its body: answered, not thrown.
                 Err(e) if e.code == ErrorCode::Timeout => {
@@ -223,19 +225,18 @@ fn take_function(
 /// A fetch `Request` as the handler needs it; the body is read up to the limit only, and
 /// for `body_timeout_ms` at most (then `timeout`).
 pub(crate) async fn read_request(
-    request: &JsValue,
+    request: &Request,
     body_timeout_ms: u32,
 ) -> Result<ProxyRequest, Error> {
     let bad = |what: &str| Error::invalid_argument("request", format!("must be a Request: {what}"));
-    let method = property(request, "method")
-        .as_string()
+    let text = |value: Result<JsValue, JsValue>| value.ok().and_then(|v| v.as_string());
+    let method = text(request.method())
         .ok_or_else(|| bad("no method"))?
         .to_ascii_uppercase();
-    let url = property(request, "url")
-        .as_string()
-        .ok_or_else(|| bad("no url"))?;
+    let url = text(request.url()).ok_or_else(|| bad("no url"))?;
     let mut headers = Vec::new();
-    if let Ok(Some(entries)) = js_sys::try_iter(&property(request, "headers")) {
+    let names = request.headers().unwrap_or(JsValue::UNDEFINED);
+    if let Ok(Some(entries)) = js_sys::try_iter(&names) {
         for entry in entries.flatten() {
             let pair: Array = entry.unchecked_into();
             if let (Some(name), Some(value)) = (pair.get(0).as_string(), pair.get(1).as_string()) {
@@ -252,17 +253,20 @@ pub(crate) async fn read_request(
         _ if matches!(method.as_str(), "GET" | "HEAD" | "OPTIONS") => Some(String::new()),
         _ => read_bounded(request, MAX_BODY, body_timeout_ms).await?,
     };
-    let json = body
+    let json = match body
         .as_deref()
-        .and_then(|text| js_sys::JSON::parse(text).ok())
-        .and_then(|value| convert::options("body", &value, false).ok());
+        .map(|text| convert::from_json::<Arg>(text.as_bytes()))
+    {
+        Some(Ok(Arg::Map(entries))) => Some(Options::new(entries)),
+        _ => None,
+    };
     Ok(ProxyRequest {
         method,
         url,
         headers,
         body,
         json,
-        on_cloudflare: property(request, "cf").is_object(),
+        on_cloudflare: request.cf().is_ok_and(|cf| cf.is_object()),
         client_ip: None,
     })
 }
@@ -312,26 +316,20 @@ pub(crate) async fn read_bounded(
 
 /// The answer as a fetch `Response`.
 pub(crate) fn write_response(response: &ProxyResponse) -> Result<JsValue, JsValue> {
-    let headers = Object::new();
-    let set = |key: &str, value: &str| Reflect::set(&headers, &key.into(), &value.into());
+    let mut headers = vec![
+        ("Cache-Control", "no-store"),
+        ("X-Content-Type-Options", "nosniff"),
+    ];
     if !response.body.is_empty() {
-        set("Content-Type", "application/json; charset=utf-8")?;
+        headers.insert(0, ("Content-Type", "application/json; charset=utf-8"));
     }
-    set("Cache-Control", "no-store")?;
-    set("X-Content-Type-Options", "nosniff")?;
-    for (name, value) in &response.headers {
-        set(name, value)?;
-    }
-    let init = Object::new();
-    Reflect::set(&init, &"status".into(), &response.status.into())?;
-    Reflect::set(&init, &"headers".into(), &headers)?;
-    let body = if response.body.is_empty() {
-        JsValue::NULL
-    } else {
-        JsValue::from_str(&response.body)
-    };
-    let constructor: Function = property(&js_sys::global(), "Response").dyn_into()?;
-    Reflect::construct(&constructor, &Array::of2(&body, &init))
+    headers.extend(
+        response
+            .headers
+            .iter()
+            .map(|(name, value)| (*name, value.as_str())),
+    );
+    Response::new(response.status, &headers, &response.body).map(JsValue::from)
 }
 
 /// Checks a proof of verification from the proxy's `/check` (an HS256 JWT) with the

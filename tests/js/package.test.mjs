@@ -85,6 +85,7 @@ describe("the package as npm installs it", () => {
   test("only the package's files are published", () => {
     const files = installedFiles();
     const expected = [
+      "api.js",
       "browser-client.d.ts",
       "browser-client.js",
       "browser.js",

@@ -491,6 +491,11 @@ export const scenarios = {
       isError(await raw("/verify/start", '["+14155550190"]', json), 400, "invalid_json", "an array");
       isError(await raw("/verify/start", '"+14155550190"', json), 400, "invalid_json", "a string");
       isError(await raw("/verify/start", "null", json), 400, "invalid_json", "null");
+      // A key twice: JSON.parse would take the last, a filter in front the first. Refused, and
+      // neither number gets a code.
+      const twice = '{"recipient":"+14155550191","recipient":"+14155550192"}';
+      isError(await raw("/verify/start", twice, json), 400, "invalid_json", "a key twice");
+      assert.equal((await sent(h, "14155550191")).length + (await sent(h, "14155550192")).length, 0, "nothing sent for a key twice");
       const body = JSON.stringify({ recipient: "+14155550190" });
       isError(await raw("/verify/start", body, "text/plain"), 415, "unsupported_media_type", "text/plain");
       isError(await raw("/verify/start", body, undefined), 415, "unsupported_media_type", "no type");

@@ -363,7 +363,7 @@ mod tests {
     use serde::de::DeserializeOwned;
 
     /// Reads an answer as the sandbox and native users do (serde_json); the wasm package
-    /// reads the same types from `JSON.parse`'s value (serde-wasm-bindgen).
+    /// reads the same types from the same bytes.
     fn read<T: DeserializeOwned>(text: &str) -> Result<T, String> {
         serde_json::from_str(text).map_err(|e| e.to_string())
     }

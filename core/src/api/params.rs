@@ -5,6 +5,8 @@
 
 use std::fmt;
 
+use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+
 use super::error::Error;
 
 /// One argument as JavaScript passed it.
@@ -24,6 +26,74 @@ pub enum Arg {
     Map(Vec<(String, Arg)>),
     /// Anything else, by its JS type name: `"null"`, `"boolean"`, `"object"`, …
     Other(&'static str),
+}
+
+/// JSON read as the value JavaScript would have passed (`null` is `Other("null")`), so
+/// that a request's JSON body meets the same rules as an argument (serde, as every JSON the
+/// server side reads). An object with a key twice is refused: `JSON.parse` would keep the
+/// last, [`Options`](super::options::Options) the first, and a guard in front of the proxy
+/// either; no reading of it is the right one.
+impl<'de> Deserialize<'de> for Arg {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Arg, D::Error> {
+        d.deserialize_any(ArgVisitor)
+    }
+}
+
+struct ArgVisitor;
+
+impl<'de> Visitor<'de> for ArgVisitor {
+    type Value = Arg;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Arg, E> {
+        Ok(Arg::Bool(v))
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Arg, E> {
+        Ok(Arg::Number(v as f64))
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Arg, E> {
+        Ok(Arg::Number(v as f64))
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Arg, E> {
+        Ok(Arg::Number(v))
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Arg, E> {
+        Ok(Arg::Text(v.to_owned()))
+    }
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Arg, E> {
+        Ok(Arg::Text(v))
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Arg, E> {
+        Ok(Arg::Other("null"))
+    }
+    fn visit_none<E: de::Error>(self) -> Result<Arg, E> {
+        Ok(Arg::Other("null"))
+    }
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Arg, D::Error> {
+        d.deserialize_any(self)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Arg, A::Error> {
+        let mut items = Vec::new();
+        while let Some(item) = seq.next_element()? {
+            items.push(item);
+        }
+        Ok(Arg::List(items))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Arg, A::Error> {
+        let mut entries: Vec<(String, Arg)> = Vec::new();
+        while let Some(entry) = map.next_entry()? {
+            entries.push(entry);
+        }
+        // Sorted, a repeated key sits next to itself: n log n, not a scan per key.
+        let mut keys: Vec<&str> = entries.iter().map(|(k, _)| k.as_str()).collect();
+        keys.sort_unstable();
+        if keys.windows(2).any(|pair| pair[0] == pair[1]) {
+            return Err(de::Error::custom("an object has a key twice"));
+        }
+        Ok(Arg::Map(entries))
+    }
 }
 
 impl Arg {
@@ -367,6 +437,26 @@ pub fn is_session_time(text: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn json_is_read_as_javascript_would_pass_it_and_a_repeated_key_is_refused() {
+        let read = |json: &str| serde_json::from_str::<Arg>(json);
+        assert_eq!(
+            read(r#"{"a":"x","b":[1,true,null],"c":{"d":2.5}}"#).unwrap(),
+            Arg::Map(vec![
+                ("a".into(), Arg::Text("x".into())),
+                (
+                    "b".into(),
+                    Arg::List(vec![Arg::Number(1.0), Arg::Bool(true), Arg::Other("null")])
+                ),
+                ("c".into(), Arg::Map(vec![("d".into(), Arg::Number(2.5))])),
+            ])
+        );
+        assert!(read(r#"{"recipient":"+14155550100","recipient":"+14155550101"}"#).is_err());
+        assert!(read(r#"{"a":{"k":1,"j":2,"k":3}}"#).is_err());
+        // Nesting is bounded by serde_json (128 levels), not by the stack.
+        assert!(read(&format!("{}{}", "[".repeat(100_000), "]".repeat(100_000))).is_err());
+    }
 
     #[test]
     fn a_session_uuid_is_checked_where_it_arrives() {

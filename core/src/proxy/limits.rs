@@ -10,8 +10,7 @@ use std::collections::{BTreeMap, BinaryHeap, VecDeque};
 use std::rc::Rc;
 
 use crate::api::error::{Error, ErrorCode};
-use crate::api::json::Json;
-use crate::api::params::Arg;
+use serde::{Deserialize, Serialize};
 
 /// Keys a [`Limiter`] keeps by default.
 pub const DEFAULT_MAX_KEYS: usize = 100_000;
@@ -19,7 +18,8 @@ pub const DEFAULT_MAX_KEYS: usize = 100_000;
 const SWEEP_PER_CALL: usize = 8;
 
 /// One limit on one key: at most `limit` events per `window_ms`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Rule {
     /// What is counted, e.g. `send:+14155550100`.
     pub key: String,
@@ -44,7 +44,8 @@ pub enum Decision {
 }
 
 /// What a store is asked to do with a set of rules.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Action {
     /// Decide only; nothing is written.
     Check,
@@ -55,19 +56,6 @@ pub enum Action {
     Undo,
     /// Forget every event of each rule's key (a run of failures ended by a success).
     Reset,
-}
-
-impl Action {
-    const ALL: [Action; 4] = [Action::Check, Action::Record, Action::Undo, Action::Reset];
-
-    fn as_str(self) -> &'static str {
-        match self {
-            Action::Check => "check",
-            Action::Record => "record",
-            Action::Undo => "undo",
-            Action::Reset => "reset",
-        }
-    }
 }
 
 /// The distinct keys of `rules`, each with the longest window it is asked about (several
@@ -346,120 +334,89 @@ impl super::handler::LimitStore for MemoryStore {
         Ok(self.limiter.borrow_mut().act(rules, action, now_ms))
     }
 }
-/// The question a worker asks the Durable Object limiter, as JSON:
-/// `{"action":"record","now":1700000000000,"rules":[{"key":"…","limit":3,"windowMs":600000}]}`.
-pub fn encode_request(rules: &[Rule], action: Action, now_ms: u64) -> String {
-    let rules = rules
-        .iter()
-        .map(|r| {
-            Json::Object(vec![
-                ("key", Json::str(r.key.as_str())),
-                ("limit", Json::Int(u64::from(r.limit))),
-                ("windowMs", Json::Int(r.window_ms)),
-            ])
-        })
-        .collect();
-    Json::Object(vec![
-        ("action", Json::str(action.as_str())),
-        ("now", Json::Int(now_ms)),
-        ("rules", Json::Array(rules)),
-    ])
-    .render()
+/// The question a worker asks the Durable Object limiter, written and read as JSON with
+/// serde: `{"action":"record","now":1700000000000,"rules":[{"key":"…","limit":3,"windowMs":600000}]}`.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct LimiterQuestion {
+    /// What to do.
+    pub action: Action,
+    /// The asking isolate's clock, in milliseconds.
+    pub now: u64,
+    /// The rules to decide (and count) under.
+    pub rules: Vec<Rule>,
 }
 
-fn malformed() -> Error {
-    Error::new(ErrorCode::InvalidResponse, "malformed limiter message")
-}
+/// Rules one question may carry.
+const MAX_RULES: usize = 8;
+/// Longest key a question may name, in bytes.
+const MAX_KEY: usize = 256;
 
-fn field(entries: &[(String, Arg)], key: &str) -> Option<Arg> {
-    entries
-        .iter()
-        .find(|(k, _)| k == key)
-        .map(|(_, v)| v.clone())
-}
-
-fn whole(arg: Option<Arg>) -> Option<u64> {
-    match arg {
-        Some(Arg::Number(n)) if n >= 0.0 && n.fract() == 0.0 && n <= 9.0e15 => Some(n as u64),
-        _ => None,
+impl LimiterQuestion {
+    /// The rules, action and time, once their bounds hold: 1 to 8 rules, keys of 1 to 256
+    /// bytes (a message from anything but a proxy is refused).
+    pub fn checked(self) -> Result<(Vec<Rule>, Action, u64), Error> {
+        let bounded = |r: &Rule| !r.key.is_empty() && r.key.len() <= MAX_KEY;
+        if self.rules.is_empty() || self.rules.len() > MAX_RULES || !self.rules.iter().all(bounded)
+        {
+            return Err(malformed());
+        }
+        Ok((self.rules, self.action, self.now))
     }
 }
 
-/// Reads what [`encode_request`] wrote (parsed by the JS engine).
-pub fn decode_request(message: Arg) -> Result<(Vec<Rule>, Action, u64), Error> {
-    let Arg::Map(entries) = message else {
-        return Err(malformed());
-    };
-    let action = match field(&entries, "action") {
-        Some(Arg::Text(name)) => Action::ALL
-            .into_iter()
-            .find(|a| a.as_str() == name)
-            .ok_or_else(malformed)?,
-        _ => return Err(malformed()),
-    };
-    let now = whole(field(&entries, "now")).ok_or_else(malformed)?;
-    let Some(Arg::List(items)) = field(&entries, "rules") else {
-        return Err(malformed());
-    };
-    let rules = items
-        .into_iter()
-        .map(|item| {
-            let Arg::Map(rule) = item else {
-                return Err(malformed());
-            };
-            let Some(Arg::Text(key)) = field(&rule, "key") else {
-                return Err(malformed());
-            };
-            let limit = whole(field(&rule, "limit")).and_then(|n| u32::try_from(n).ok());
-            let window_ms = whole(field(&rule, "windowMs"));
-            match (limit, window_ms) {
-                (Some(limit), Some(window_ms)) if !key.is_empty() && key.len() <= 256 => Ok(Rule {
-                    key,
-                    limit,
-                    window_ms,
-                }),
-                _ => Err(malformed()),
-            }
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    if rules.is_empty() || rules.len() > 8 {
-        return Err(malformed());
-    }
-    Ok((rules, action, now))
-}
-
-/// The limiter's answer: `{"allowed":true}` or
+/// The limiter's answer, as JSON: `{"allowed":true}` or
 /// `{"allowed":false,"retryAfterSecs":30,"rule":0}` (the index of the refusing rule).
-pub fn encode_decision(decision: Decision) -> String {
-    match decision {
-        Decision::Allowed => Json::Object(vec![("allowed", Json::Bool(true))]).render(),
-        Decision::Limited {
-            retry_after_secs,
-            rule,
-        } => Json::Object(vec![
-            ("allowed", Json::Bool(false)),
-            ("retryAfterSecs", Json::Int(retry_after_secs)),
-            ("rule", Json::Int(rule as u64)),
-        ])
-        .render(),
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LimiterAnswer {
+    allowed: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    retry_after_secs: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    rule: Option<usize>,
+}
+
+impl From<Decision> for LimiterAnswer {
+    fn from(decision: Decision) -> LimiterAnswer {
+        match decision {
+            Decision::Allowed => LimiterAnswer {
+                allowed: true,
+                retry_after_secs: None,
+                rule: None,
+            },
+            Decision::Limited {
+                retry_after_secs,
+                rule,
+            } => LimiterAnswer {
+                allowed: false,
+                retry_after_secs: Some(retry_after_secs),
+                rule: Some(rule),
+            },
+        }
     }
 }
 
-/// Reads what [`encode_decision`] wrote.
-pub fn decode_decision(message: Arg) -> Result<Decision, Error> {
-    let Arg::Map(entries) = message else {
-        return Err(malformed());
-    };
-    match field(&entries, "allowed") {
-        Some(Arg::Bool(true)) => Ok(Decision::Allowed),
-        Some(Arg::Bool(false)) => Ok(Decision::Limited {
-            retry_after_secs: whole(field(&entries, "retryAfterSecs")).ok_or_else(malformed)?,
-            rule: whole(field(&entries, "rule"))
-                .and_then(|n| usize::try_from(n).ok())
-                .ok_or_else(malformed)?,
-        }),
-        _ => Err(malformed()),
+impl LimiterAnswer {
+    /// The decision it carries (a refusal names its wait and its rule).
+    pub fn decision(self) -> Result<Decision, Error> {
+        match self {
+            LimiterAnswer { allowed: true, .. } => Ok(Decision::Allowed),
+            LimiterAnswer {
+                retry_after_secs: Some(retry_after_secs),
+                rule: Some(rule),
+                ..
+            } => Ok(Decision::Limited {
+                retry_after_secs,
+                rule,
+            }),
+            _ => Err(malformed()),
+        }
     }
+}
+
+/// A message between a proxy and its limiter that is not what either writes.
+pub fn malformed() -> Error {
+    Error::new(ErrorCode::InvalidResponse, "malformed limiter message")
 }
 
 #[cfg(test)]
@@ -543,20 +500,18 @@ mod tests {
         );
     }
 
-    /// A message as the Durable Object receives it: `JSON.parse`d, then read as an `Arg`.
-    fn parsed(json: &str) -> Arg {
-        fn arg(value: serde_json::Value) -> Arg {
-            use serde_json::Value;
-            match value {
-                Value::Null => Arg::Other("null"),
-                Value::Bool(b) => Arg::Bool(b),
-                Value::Number(n) => Arg::Number(n.as_f64().unwrap()),
-                Value::String(s) => Arg::Text(s),
-                Value::Array(items) => Arg::List(items.into_iter().map(arg).collect()),
-                Value::Object(map) => Arg::Map(map.into_iter().map(|(k, v)| (k, arg(v))).collect()),
-            }
-        }
-        arg(serde_json::from_str(json).unwrap())
+    /// A question as the Durable Object reads it (serde_json, as the wasm package does).
+    fn question(json: &str) -> Result<(Vec<Rule>, Action, u64), Error> {
+        serde_json::from_str::<LimiterQuestion>(json)
+            .map_err(|_| malformed())?
+            .checked()
+    }
+
+    /// An answer as the proxy reads it.
+    fn answer(json: &str) -> Result<Decision, Error> {
+        serde_json::from_str::<LimiterAnswer>(json)
+            .map_err(|_| malformed())?
+            .decision()
     }
 
     #[test]
@@ -565,10 +520,14 @@ mod tests {
             rule("send:+14155550100", 3, 600),
             rule("ip:203.0.113.7", 10, 3600),
         ];
-        for action in Action::ALL {
-            let message = encode_request(&rules, action, 1_700_000_000_123);
+        for action in [Action::Check, Action::Record, Action::Undo, Action::Reset] {
+            let asked = LimiterQuestion {
+                action,
+                now: 1_700_000_000_123,
+                rules: rules.clone(),
+            };
             assert_eq!(
-                decode_request(parsed(&message)).unwrap(),
+                question(&serde_json::to_string(&asked).unwrap()).unwrap(),
                 (rules.clone(), action, 1_700_000_000_123)
             );
         }
@@ -580,7 +539,7 @@ mod tests {
             },
         ] {
             assert_eq!(
-                decode_decision(parsed(&encode_decision(decision))).unwrap(),
+                answer(&serde_json::to_string(&LimiterAnswer::from(decision)).unwrap()).unwrap(),
                 decision
             );
         }
@@ -593,10 +552,46 @@ mod tests {
             r#"{"action":"record","now":1,"rules":[{"key":"","limit":1,"windowMs":1}]}"#,
             r#"{"action":"record","now":1,"rules":[{"key":"k","limit":1.5,"windowMs":1}]}"#,
         ] {
-            assert!(decode_request(parsed(bad)).is_err(), "{bad}");
+            assert!(question(bad).is_err(), "{bad}");
         }
-        assert!(decode_decision(parsed(r#"{"allowed":false}"#)).is_err());
-        assert!(decode_decision(parsed(r#"{"allowed":false,"retryAfterSecs":1}"#)).is_err());
+        let long = format!(
+            r#"{{"action":"check","now":1,"rules":[{{"key":"{}","limit":1,"windowMs":1}}]}}"#,
+            "k".repeat(257)
+        );
+        assert!(question(&long).is_err());
+        let nine = format!(
+            r#"{{"action":"check","now":1,"rules":[{}]}}"#,
+            [r#"{"key":"k","limit":1,"windowMs":1}"#; 9].join(",")
+        );
+        assert!(question(&nine).is_err());
+        assert!(answer(r#"{"allowed":false}"#).is_err());
+        assert!(answer(r#"{"allowed":false,"retryAfterSecs":1}"#).is_err());
+        // The wire stays what deployed objects read and write.
+        let asked = LimiterQuestion {
+            action: Action::Record,
+            now: 1,
+            rules: vec![Rule {
+                key: "k".into(),
+                limit: 2,
+                window_ms: 3,
+            }],
+        };
+        assert_eq!(
+            serde_json::to_string(&asked).unwrap(),
+            r#"{"action":"record","now":1,"rules":[{"key":"k","limit":2,"windowMs":3}]}"#
+        );
+        assert_eq!(
+            serde_json::to_string(&LimiterAnswer::from(Decision::Allowed)).unwrap(),
+            r#"{"allowed":true}"#
+        );
+        let refused = Decision::Limited {
+            retry_after_secs: 30,
+            rule: 1,
+        };
+        assert_eq!(
+            serde_json::to_string(&LimiterAnswer::from(refused)).unwrap(),
+            r#"{"allowed":false,"retryAfterSecs":30,"rule":1}"#
+        );
     }
 
     #[test]
