@@ -1,5 +1,5 @@
 # One entry point. `make demo` and `make test` set up everything they need first.
-.PHONY: setup test demo build test-js test-worker test-e2e bench check-size check-package test-bundlers
+.PHONY: setup test demo build test-js test-worker test-e2e bench check-size check-package test-bundlers fuzz
 
 setup:
 	@scripts/setup
@@ -33,3 +33,7 @@ test-bundlers: build
 
 test-e2e: build
 	@scripts/test-e2e
+
+# Every fuzz target for 10 minutes, two at a time (about 30 minutes on 2 cores).
+fuzz: setup
+	@FUZZ_JOBS=2 scripts/fuzz 600
