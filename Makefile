@@ -1,5 +1,5 @@
 # One entry point. `make demo` and `make test` set up everything they need first.
-.PHONY: setup test demo build test-js test-worker test-e2e bench check-size check-package test-bundlers fuzz
+.PHONY: setup test demo build test-js test-worker test-e2e bench check-size check-package test-bundlers fuzz reliability
 
 setup:
 	@scripts/setup
@@ -37,3 +37,7 @@ test-e2e: build
 # Every fuzz target for 10 minutes, two at a time (about 30 minutes on 2 cores).
 fuzz: setup
 	@FUZZ_JOBS=2 scripts/fuzz 600
+
+# Every figure of the README's Reliability section (about 25 minutes on 2 cores).
+reliability: build
+	@scripts/reliability

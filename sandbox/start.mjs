@@ -117,6 +117,8 @@ export async function startSandbox({ authToken, authId = AUTH_ID, port = 0, seed
       advanceClock: (secs) => dev("POST", "/__sandbox/clock", { advance_secs: secs }),
       messages: (query = "") => dev("GET", `/__sandbox/messages${query}`),
       callbacks: (query = "") => dev("GET", `/__sandbox/callbacks${query}`),
+      /** Every Plivo request so far by method, path and query: { received, faulted, handled }. */
+      requests: async () => (await dev("GET", "/__sandbox/requests")).requests,
     },
     apiRequests,
     /**

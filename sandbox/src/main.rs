@@ -8,6 +8,7 @@ mod engine;
 mod error;
 mod faults;
 mod http;
+mod requests;
 
 use std::process::ExitCode;
 use std::time::Duration;

@@ -2,6 +2,7 @@
 //! objects).
 
 use js_sys::{Array, Function, Object, Reflect};
+use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
 
 use serde::{de::DeserializeOwned, Serialize};
@@ -15,32 +16,67 @@ pub fn arg(value: &JsValue) -> Arg {
     arg_at_depth(value, 0)
 }
 
+/// The reflective reads of a caller's value that a getter, a Proxy trap or a revoked Proxy
+/// can make throw, with `catch` (js_sys declares them without: the exception would cross the
+/// wasm frames and reach the caller as itself, not as a `VerifyError`).
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(catch, js_namespace = Array, js_name = isArray)]
+    fn is_array_or_throw(value: &JsValue) -> Result<bool, JsValue>;
+    /// `Array.from(value)`: a plain copy, read once.
+    #[wasm_bindgen(catch, js_namespace = Array, js_name = from)]
+    fn array_copy(value: &JsValue) -> Result<Array, JsValue>;
+    /// `Object.entries(value)`: plain `[key, value]` pairs, read once.
+    #[wasm_bindgen(catch, js_namespace = Object, js_name = entries)]
+    fn entries_or_throw(value: &JsValue) -> Result<Array, JsValue>;
+    #[wasm_bindgen(catch, js_namespace = Object, js_name = getPrototypeOf)]
+    fn prototype_or_throw(value: &JsValue) -> Result<JsValue, JsValue>;
+}
+
+/// The type name of a value whose properties could not be read.
+const UNREADABLE: &str = "an object whose properties throw";
+
+/// Whether `value` is an array (a Proxy that throws when asked is not).
+pub fn is_array(value: &JsValue) -> bool {
+    value.is_object() && is_array_or_throw(value).unwrap_or(false)
+}
+
+/// An object's own enumerable string-keyed properties, or `None` when reading them threw.
+fn entries(value: &JsValue) -> Option<Vec<(String, JsValue)>> {
+    let pairs = entries_or_throw(value).ok()?;
+    Some(
+        pairs
+            .iter()
+            .filter_map(|entry| {
+                let pair: Array = entry.unchecked_into();
+                Some((pair.get(0).as_string()?, pair.get(1)))
+            })
+            .collect(),
+    )
+}
+
 /// Levels of arrays and plain objects read; deeper ones stay opaque. Four: an option bag's
 /// `limits.failureCooldowns: [[count, seconds], …]` is the deepest value taken.
 const MAX_DEPTH: u8 = 4;
 
 /// Arrays and plain objects are read [`MAX_DEPTH`] levels deep.
 fn arg_at_depth(value: &JsValue, depth: u8) -> Arg {
-    if depth < MAX_DEPTH && Array::is_array(value) {
-        return Arg::List(
-            Array::from(value)
-                .iter()
-                .map(|v| arg_at_depth(&v, depth + 1))
-                .collect(),
-        );
+    if depth < MAX_DEPTH && is_array(value) {
+        return match array_copy(value) {
+            Ok(items) => Arg::List(items.iter().map(|v| arg_at_depth(&v, depth + 1)).collect()),
+            Err(_) => Arg::Other(UNREADABLE),
+        };
     }
     if depth < MAX_DEPTH && is_plain_object(value) {
-        let entries = Object::entries(value.unchecked_ref())
-            .iter()
-            .filter_map(|entry| {
-                let pair: Array = entry.unchecked_into();
-                Some((
-                    pair.get(0).as_string()?,
-                    arg_at_depth(&pair.get(1), depth + 1),
-                ))
-            })
-            .collect();
-        return Arg::Map(entries);
+        return match entries(value) {
+            Some(entries) => Arg::Map(
+                entries
+                    .into_iter()
+                    .map(|(key, v)| (key, arg_at_depth(&v, depth + 1)))
+                    .collect(),
+            ),
+            None => Arg::Other(UNREADABLE),
+        };
     }
     if value.is_undefined() {
         Arg::Absent
@@ -57,11 +93,16 @@ fn arg_at_depth(value: &JsValue, depth: u8) -> Arg {
 
 /// An object made by `{}` or `Object.create(null)` (not a class instance or a Map).
 fn is_plain_object(value: &JsValue) -> bool {
-    if !value.is_object() || value.is_function() || Array::is_array(value) {
+    if !value.is_object() || value.is_function() || is_array(value) {
         return false;
     }
-    let prototype = Object::get_prototype_of(value);
-    prototype.is_null() || prototype == Object::get_prototype_of(&Object::new())
+    match prototype_or_throw(value) {
+        Ok(prototype) => {
+            prototype.is_null()
+                || prototype == JsValue::from(Object::get_prototype_of(&Object::new()))
+        }
+        Err(_) => false,
+    }
 }
 
 /// `typeof`, with `null` and arrays told apart.
@@ -74,7 +115,7 @@ pub fn type_name(value: &JsValue) -> &'static str {
         "number"
     } else if value.is_null() {
         "null"
-    } else if Array::is_array(value) {
+    } else if is_array(value) {
         "array"
     } else if value.is_function() {
         "function"
@@ -96,7 +137,7 @@ pub fn options(name: &'static str, value: &JsValue, optional: bool) -> Result<Op
     if optional && value.is_undefined() {
         return Ok(Options::default());
     }
-    if !value.is_object() || Array::is_array(value) || value.is_function() {
+    if !value.is_object() || is_array(value) || value.is_function() {
         let expected = if optional {
             "an object or undefined"
         } else {
@@ -107,16 +148,15 @@ pub fn options(name: &'static str, value: &JsValue, optional: bool) -> Result<Op
             format!("must be {expected}, not {}", type_name(value)),
         ));
     }
-    let object: &Object = value.unchecked_ref();
-    let entries = Object::entries(object)
-        .iter()
-        .filter_map(|entry| {
-            let pair: Array = entry.unchecked_into();
-            let key = pair.get(0).as_string()?;
-            Some((key, arg_at_depth(&pair.get(1), 1)))
-        })
-        .collect();
-    Ok(Options::new(entries))
+    let entries = entries(value).ok_or_else(|| {
+        Error::invalid_argument(name, "could not be read: a getter or a Proxy trap threw")
+    })?;
+    Ok(Options::new(
+        entries
+            .into_iter()
+            .map(|(key, v)| (key, arg_at_depth(&v, 1)))
+            .collect(),
+    ))
 }
 
 /// The `fetch` option: a function, or absent for the global one.
@@ -190,7 +230,7 @@ pub fn params(name: &'static str, value: &JsValue) -> Result<Vec<(String, String
     if value.is_undefined() {
         return Ok(Vec::new());
     }
-    if !value.is_object() || Array::is_array(value) {
+    if !value.is_object() || is_array(value) {
         return Err(Error::invalid_argument(
             name,
             format!(
@@ -204,9 +244,8 @@ pub fn params(name: &'static str, value: &JsValue) -> Result<Vec<(String, String
         if let Ok(Some(iter)) = js_sys::try_iter(value) {
             let mut pairs = Vec::new();
             for entry in iter {
-                let entry =
-                    entry.map_err(|_| Error::invalid_argument(name, "could not be read"))?;
-                let pair: Array = entry.unchecked_into();
+                let unreadable = |_| Error::invalid_argument(name, "could not be read");
+                let pair = array_copy(&entry.map_err(unreadable)?).map_err(unreadable)?;
                 match (pair.get(0).as_string(), pair.get(1).as_string()) {
                     (Some(k), Some(v)) => pairs.push((k, v)),
                     _ => return Err(Error::invalid_argument(name, "entries must be strings")),
@@ -215,17 +254,14 @@ pub fn params(name: &'static str, value: &JsValue) -> Result<Vec<(String, String
             return Ok(pairs);
         }
     }
+    let unreadable =
+        || Error::invalid_argument(name, "could not be read: a getter or a Proxy trap threw");
     let mut pairs = Vec::new();
-    for entry in Object::entries(value.unchecked_ref()).iter() {
-        let pair: Array = entry.unchecked_into();
-        let Some(key) = pair.get(0).as_string() else {
-            continue;
-        };
-        let item = pair.get(1);
+    for (key, item) in entries(value).ok_or_else(unreadable)? {
         if let Some(text) = item.as_string() {
             pairs.push((key, text));
-        } else if Array::is_array(&item) {
-            for element in Array::from(&item).iter() {
+        } else if is_array(&item) {
+            for element in array_copy(&item).map_err(|_| unreadable())?.iter() {
                 let text = element.as_string().ok_or_else(|| {
                     Error::invalid_argument(name, format!("{key}: values must be strings"))
                 })?;

@@ -51,7 +51,7 @@ const PROXY_VARS: [(&str, &str, Kind); 10] = [
 /// `env` when it is an object, else `process.env` when nothing was given.
 pub(crate) fn env_object(env: Option<JsValue>) -> Result<JsValue, Error> {
     match env.filter(|e| !e.is_undefined()) {
-        Some(env) if env.is_object() && !Array::is_array(&env) => Ok(env),
+        Some(env) if env.is_object() && !convert::is_array(&env) => Ok(env),
         Some(other) => Err(Error::invalid_argument(
             "env",
             format!(
@@ -93,7 +93,7 @@ pub(crate) fn client_read_from() -> Vec<(&'static str, &'static str)> {
 /// such as `onStatus`, `basePath` or `clientIp`, or anything the app sets itself). Also
 /// which options came from which variable, for [`name_the_variable`].
 pub(crate) fn proxy_options(env: &JsValue, overrides: &JsValue) -> Result<FromEnv, Error> {
-    if !overrides.is_undefined() && (!overrides.is_object() || Array::is_array(overrides)) {
+    if !overrides.is_undefined() && (!overrides.is_object() || convert::is_array(overrides)) {
         return Err(Error::invalid_argument(
             "options",
             format!("must be an object, not {}", convert::type_name(overrides)),
@@ -209,7 +209,7 @@ fn read(env: &JsValue, name: &'static str, kind: Kind) -> Result<Option<JsValue>
         (Kind::Binding, _) if value.is_object() => value.clone(),
         (Kind::Binding, _) => return Err(wrong("a Durable Object namespace binding")),
         (_, None) => match kind {
-            Kind::List if Array::is_array(&value) => value.clone(),
+            Kind::List if convert::is_array(&value) => value.clone(),
             Kind::Flag if value.as_bool().is_some() => value.clone(),
             Kind::Integer if value.as_f64().is_some() => value.clone(),
             Kind::Json if value.is_object() => value.clone(),

@@ -302,8 +302,11 @@ pub(crate) fn is_credential(text: &str) -> bool {
         && !text.chars().any(|c| c.is_whitespace() || c.is_control())
 }
 
+/// Letters and digits, as Plivo's auth ids are (`MA` or `SA` and 18 more): it is a segment of
+/// every request's path, so nothing that could end or climb out of one (`/`, `?`, `#`, `%`,
+/// `..`) and no character a URL would rewrite.
 fn is_auth_id(text: &str) -> bool {
-    is_credential(text) && !text.contains(':')
+    !text.is_empty() && text.len() <= 64 && text.bytes().all(|b| b.is_ascii_alphanumeric())
 }
 
 fn is_user_agent(text: &str) -> bool {
@@ -318,7 +321,7 @@ impl ClientConfig {
             "authId",
             options.take("authId"),
             is_auth_id,
-            "a Plivo auth id (no spaces or colons)",
+            "a Plivo auth id: letters and digits, such as MAXXXXXXXXXXXXXXXXXX",
         )?;
         // The message must not echo the token: `required_text` never includes the value.
         let auth_token = required_text(

@@ -207,7 +207,7 @@ fn string_list(
     }
 }
 
-const WINDOW: &str = "[count, seconds]: integers, count >= 0, seconds >= 1";
+const WINDOW: &str = "[count, seconds]: integers, count 0 to 1000000, seconds 1 to 32000000";
 
 /// `[count, seconds]`, or `None`.
 fn parse_window(arg: &Arg) -> Option<Window> {

@@ -24,6 +24,7 @@ use session::{
 
 use crate::error::ApiError;
 use crate::faults::{FaultSpec, Faults};
+use crate::requests::RequestLog;
 
 /// The application sessions use when the create request names none.
 pub const DEFAULT_APP_UUID: &str = "4f7a5e2c-8c1d-4a4e-9f3b-5ad0c0de0001";
@@ -125,6 +126,8 @@ pub struct Engine {
     pub random: Random,
     /// Faults in force.
     pub faults: Faults,
+    /// What reached the Plivo routes.
+    pub requests: RequestLog,
     sessions: Vec<Session>,
     by_uuid: HashMap<String, usize>,
     /// Sessions with something still due (a channel status or the expiry).
@@ -148,6 +151,7 @@ impl Engine {
             clock: Clock::default(),
             random,
             faults,
+            requests: RequestLog::default(),
             sessions: Vec::new(),
             by_uuid: HashMap::new(),
             live: Vec::new(),
@@ -490,10 +494,12 @@ impl Engine {
             .collect()
     }
 
-    /// Forgets all sessions, messages and rate-limit counts; the clock and the faults go
-    /// back to their start values. (The random generator goes on, so ids stay unique.)
+    /// Forgets all sessions, messages, rate-limit counts and the request log; the clock and
+    /// the faults go back to their start values. (The random generator goes on, so ids stay
+    /// unique.)
     pub fn reset(&mut self) {
         self.clock = Clock::default();
+        self.requests.clear();
         self.faults = Faults {
             spec: self.settings.faults.clone(),
             next: VecDeque::new(),

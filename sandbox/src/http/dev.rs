@@ -31,6 +31,7 @@ pub fn routes() -> Router<App> {
         .route("/callbacks", get(callbacks))
         .route("/clock", get(clock).post(advance_clock))
         .route("/faults", get(faults).post(set_faults))
+        .route("/requests", get(requests))
         .route("/reset", post(reset))
 }
 
@@ -180,6 +181,12 @@ async fn set_faults(State(app): State<App>, headers: HeaderMap, body: Body) -> R
         }
     });
     Json(faults_body(&app)).into_response()
+}
+
+/// What reached the Plivo routes since the start (or the last reset).
+async fn requests(State(app): State<App>) -> Response {
+    let counts = app.run(|engine| engine.requests.counts().clone());
+    Json(json!({ "requests": counts })).into_response()
 }
 
 async fn reset(State(app): State<App>) -> Response {

@@ -20,6 +20,7 @@ use super::App;
 use crate::console;
 use crate::error::ApiError;
 use crate::faults::Fault;
+use crate::requests::Outcome;
 
 /// Returned to hyper to drop the connection without a response.
 #[derive(Debug)]
@@ -74,6 +75,11 @@ async fn handle(
     let started = Instant::now();
     let method = request.method().clone();
     let path = request.uri().path().to_owned();
+    // The request log's key: the path with its query, so that list calls can be told apart.
+    let target = request
+        .uri()
+        .path_and_query()
+        .map_or_else(|| path.clone(), |pq| pq.as_str().to_owned());
     let origin = request.headers().get(header::ORIGIN).cloned();
     request.extensions_mut().insert(ConnectInfo(peer));
 
@@ -82,7 +88,14 @@ async fn handle(
     } else if path.starts_with("/v1/") {
         let (fault, delay) = app.run(|engine| {
             let draw = engine.random.draw();
-            (engine.faults.decide(draw), engine.faults.spec.delay)
+            let fault = engine.faults.decide(draw);
+            let outcome = if fault.is_some() {
+                Outcome::Faulted
+            } else {
+                Outcome::Handled
+            };
+            engine.requests.record(method.as_str(), &target, outcome);
+            (fault, engine.faults.spec.delay)
         });
         if !delay.is_zero() {
             tokio::time::sleep(delay).await;

@@ -16,9 +16,10 @@ export const MODULES_RULES = [
 
 /**
  * Copies `source` (a worker importing "plivo-verify-wasm" exactly once) into a fresh
- * temporary directory with the package. Returns { root, scriptPath, modulesRules, dispose }.
+ * temporary directory with the package, and each `[file, name]` of `extras` beside it as
+ * `name`. Returns { root, scriptPath, modulesRules, dispose }.
  */
-export function stageWorker(source) {
+export function stageWorker(source, extras = []) {
   const manifest = JSON.parse(readFileSync(join(INSTALLED, "package.json"), "utf8"));
   const entry = resolveExport(manifest, ["workerd", "worker", "browser", "import", "default"]);
   if (entry !== "./workerd.js") throw new Error(`the workerd condition resolves to ${entry}`);
@@ -31,6 +32,7 @@ export function stageWorker(source) {
     const rewritten = text.replace(/from "plivo-verify-wasm";/g, `from "${specifier}";`);
     if (rewritten.split(specifier).length !== 2) throw new Error(`${source} should import plivo-verify-wasm once`);
     writeFileSync(join(root, "worker.js"), rewritten);
+    for (const [file, name] of extras) cpSync(file, join(root, name));
   } catch (e) {
     rmSync(root, { recursive: true, force: true });
     throw e;
