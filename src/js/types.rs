@@ -1,6 +1,6 @@
 //! TypeScript declarations of the objects the JS API takes and returns (appended to the
-//! generated `.d.ts`). What the core hands JavaScript (the answers, callbacks, proofs and
-//! error codes) is generated from its serde types into `core/ts/` (see
+//! generated `.d.ts`). What the core hands JavaScript (the answers, the proxy's answers,
+//! callbacks, proofs and error codes) is generated from its serde types into `core/ts/` (see
 //! `core/src/typescript.rs`); the option bags are written here.
 
 use wasm_bindgen::prelude::*;
@@ -13,6 +13,11 @@ const ERROR_CODES: &str = include_str!("../../core/ts/errors.d.ts");
 #[cfg(feature = "server")]
 #[wasm_bindgen(typescript_custom_section)]
 const ANSWERS: &str = include_str!("../../core/ts/answers.d.ts");
+
+/// The proxy's answers (what `VerifyBrowserClient` resolves to), generated from the core's
+/// `proxy::answer`.
+#[wasm_bindgen(typescript_custom_section)]
+const PROXY_ANSWERS: &str = include_str!("../../core/ts/proxy.d.ts");
 
 /// What every build declares: errors, and the browser client's objects.
 #[wasm_bindgen(typescript_custom_section)]
@@ -30,26 +35,6 @@ export interface VerifyBrowserClientOptions {
   fetch?: typeof fetch;
   /** Per request, milliseconds; default 10000. */
   timeoutMs?: number;
-}
-
-/** Answer of the proxy's `/start`. */
-export interface StartResult {
-  sessionUuid: string;
-  channel: Channel;
-  /** Seconds before another code may be sent to this number. */
-  resendAfterSecs: number;
-}
-
-/** Answer of the proxy's `/check`. */
-export type CheckResult =
-  | { verified: true; proof: string }
-  | { verified: false; reason: "incorrect" | "expired" | "too_many_attempts" };
-
-/** Answer of the proxy's `/session/{uuid}`. */
-export interface SessionStatusResult {
-  status: SessionStatus | null;
-  channel: Channel | (string & {}) | null;
-  attempts: number;
 }
 "#;
 

@@ -7,7 +7,6 @@
 //! - [`model`]: the answers' objects, described once with serde (lenient on the wire,
 //!   camelCase for JS; their TypeScript is generated from them).
 //! - [`error`]: the one error type with its stable codes.
-//! - [`json`]: a small JSON writer (request bodies, the proxy's answers).
 //! - [`retry`]: which failures are retried, and after how long.
 //! - [`signature`] and [`callback`]: status callbacks, their signatures and their fields.
 //! - [`base64`]: the two base64 forms the package uses.
@@ -15,7 +14,6 @@
 pub mod base64;
 pub mod callback;
 pub mod error;
-pub mod json;
 pub mod model;
 pub mod options;
 pub mod params;

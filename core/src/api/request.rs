@@ -1,7 +1,6 @@
 //! Requests as plain data: method, URL (path and query, percent-encoded), headers and body.
 //! The transport executes them; tests compare them byte for byte.
 
-use super::json::Json;
 use super::options::{BodyValue, CreateSessionParams, ListFilter};
 use super::params::SessionUuid;
 use crate::api::base64::Base64::Standard as BASE64;
@@ -162,17 +161,21 @@ fn encode_path_segment(segment: &str) -> String {
 
 /// A flat JSON object, keys in the order given.
 fn json_object(fields: &[(&'static str, BodyValue)]) -> String {
-    let fields = fields
-        .iter()
-        .map(|(key, value)| {
-            let value = match value {
-                BodyValue::Text(text) => Json::str(text.as_str()),
-                BodyValue::Integer(n) => Json::Int(*n),
-            };
-            (*key, value)
-        })
-        .collect();
-    Json::Object(fields).render()
+    struct Fields<'a>(&'a [(&'static str, BodyValue)]);
+    impl serde::Serialize for Fields<'_> {
+        fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+            use serde::ser::SerializeMap;
+            let mut map = serializer.serialize_map(Some(self.0.len()))?;
+            for (key, value) in self.0 {
+                match value {
+                    BodyValue::Text(text) => map.serialize_entry(key, text)?,
+                    BodyValue::Integer(n) => map.serialize_entry(key, n)?,
+                }
+            }
+            map.end()
+        }
+    }
+    serde_json::to_string(&Fields(fields)).unwrap_or_default()
 }
 
 #[cfg(test)]

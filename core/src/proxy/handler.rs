@@ -7,12 +7,15 @@ use crate::api::callback::{
     verify_received_callback, CallbackKeys, ReceivedCallback, StatusCallback, REPLAY_WINDOW_MS,
 };
 use crate::api::error::{Error, ErrorCode};
-use crate::api::json::Json;
 use crate::api::model::Session;
 use crate::api::options::{CreateSessionParams, Options};
 use crate::api::params::{is_otp, required_text, Channel, SessionUuid, E164, OTP, UUID};
 
 use super::address::{client_bucket, Sources};
+use super::answer::{
+    to_text, CallbackReceived, CheckRefusal, CheckResult, Refusal, RefusalDetail,
+    SessionStatusResult, StartResult,
+};
 use super::config::{ProxyConfig, Window, PREFIX_FREE_DIGITS};
 use super::country;
 use super::limits::{Action, Decision, Rule};
@@ -103,11 +106,11 @@ pub struct AcceptedCallback {
     at_ms: u64,
 }
 
-fn json(status: u16, body: Json) -> ProxyResponse {
+fn json<T: serde::Serialize>(status: u16, body: &T) -> ProxyResponse {
     ProxyResponse {
         status,
         headers: Vec::new(),
-        body: body.render(),
+        body: to_text(body),
     }
 }
 
@@ -118,14 +121,12 @@ pub fn error(status: u16, code: ErrorCode, message: &str) -> ProxyResponse {
 
 /// An error answer; a guard's refusal also names the guard (`reason`).
 fn refusal(status: u16, code: ErrorCode, message: &str, reason: Option<&str>) -> ProxyResponse {
-    let mut fields = vec![
-        ("code", Json::str(code.as_str())),
-        ("message", Json::str(message)),
-    ];
-    if let Some(reason) = reason {
-        fields.push(("reason", Json::str(reason)));
-    }
-    json(status, Json::Object(vec![("error", Json::Object(fields))]))
+    let error = RefusalDetail {
+        code,
+        message,
+        reason,
+    };
+    json(status, &Refusal { error })
 }
 
 fn rate_limited(retry_after_secs: u64, message: &str, reason: Option<&str>) -> ProxyResponse {
@@ -502,14 +503,11 @@ impl<B: Backend, S: LimitStore> Proxy<B, S> {
         match self.backend.create_session(params).await {
             Ok(session_uuid) => json(
                 200,
-                Json::Object(vec![
-                    ("sessionUuid", Json::str(session_uuid)),
-                    ("channel", Json::str(channel)),
-                    (
-                        "resendAfterSecs",
-                        Json::Int(self.config.limits.resend_after_secs),
-                    ),
-                ]),
+                &StartResult {
+                    session_uuid,
+                    channel: channel.to_owned(),
+                    resend_after_secs: self.config.limits.resend_after_secs,
+                },
             ),
             Err(e) => {
                 if counted && plivo_declined(&e) {
@@ -540,15 +538,7 @@ impl<B: Backend, S: LimitStore> Proxy<B, S> {
         if let Err(response) = self.count_read(call).await {
             return response;
         }
-        let not_verified = |reason: &str| {
-            json(
-                200,
-                Json::Object(vec![
-                    ("verified", Json::Bool(false)),
-                    ("reason", Json::str(reason)),
-                ]),
-            )
-        };
+        let not_verified = |reason| json(200, &CheckResult::refused(reason));
         // Counted per address: someone else who learns the session's UUID (a second
         // `/start` for the number gets the same one) cannot use up the owner's checks.
         let checks = guard(
@@ -561,7 +551,7 @@ impl<B: Backend, S: LimitStore> Proxy<B, S> {
         );
         match self.apply(&[checks], Action::Record, call).await {
             Ok(Ok(_)) => {}
-            Ok(Err(_)) => return not_verified("too_many_attempts"),
+            Ok(Err(_)) => return not_verified(CheckRefusal::TooManyAttempts),
             Err(response) => return response,
         }
         let session = match self.backend.get_session(&uuid).await {
@@ -582,7 +572,7 @@ impl<B: Backend, S: LimitStore> Proxy<B, S> {
             );
         };
         if session.status.as_deref() != Some("in-progress") {
-            return not_verified("expired");
+            return not_verified(CheckRefusal::Expired);
         }
         // A wrong code is counted before Plivo is asked, and given back when the code was
         // right or Plivo tried none: guesses sent at once can never get more tries at Plivo
@@ -613,21 +603,15 @@ impl<B: Backend, S: LimitStore> Proxy<B, S> {
                     &config.proof_audience,
                     &config.proof_secrets[0],
                 );
-                json(
-                    200,
-                    Json::Object(vec![
-                        ("verified", Json::Bool(true)),
-                        ("proof", Json::str(token)),
-                    ]),
-                )
+                json(200, &CheckResult::verified(token))
             }
             Err(e) if e.code == ErrorCode::BadRequest => {
                 // The session tells why: still open (a wrong code) or closed by this try.
                 match self.backend.get_session(&uuid).await {
                     Ok(after) if after.status.as_deref() == Some("in-progress") => {
-                        not_verified("incorrect")
+                        not_verified(CheckRefusal::Incorrect)
                     }
-                    Ok(_) => not_verified("too_many_attempts"),
+                    Ok(_) => not_verified(CheckRefusal::TooManyAttempts),
                     Err(e) => upstream(&e),
                 }
             }
@@ -654,18 +638,13 @@ impl<B: Backend, S: LimitStore> Proxy<B, S> {
         match self.backend.get_session(&uuid).await {
             Ok(session) => json(
                 200,
-                Json::Object(vec![
-                    ("status", session.status.map_or(Json::Null, Json::str)),
-                    ("channel", session.channel.map_or(Json::Null, Json::str)),
-                    (
-                        "attempts",
-                        Json::Int(
-                            session
-                                .count
-                                .unwrap_or(session.attempt_details.len() as u64),
-                        ),
-                    ),
-                ]),
+                &SessionStatusResult {
+                    attempts: session
+                        .count
+                        .unwrap_or(session.attempt_details.len() as u64),
+                    status: session.status,
+                    channel: session.channel,
+                },
             ),
             Err(e) => upstream(&e),
         }
@@ -706,13 +685,7 @@ impl<B: Backend, S: LimitStore> Proxy<B, S> {
             );
         };
         let nonces = nonce_rules(verified.replay_keys);
-        let received = |duplicate: bool| {
-            let mut fields = vec![("received", Json::Bool(true))];
-            if duplicate {
-                fields.push(("duplicate", Json::Bool(true)));
-            }
-            json(200, Json::Object(fields))
-        };
+        let received = |duplicate| json(200, &CallbackReceived { duplicate });
         match self.act(&nonces, Action::Record, now_ms).await {
             // Seen before: a replay, or Plivo trying again after an answer it did not get.
             // Either way it was handled once, so it is acknowledged and not passed on.

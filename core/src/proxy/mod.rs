@@ -4,6 +4,7 @@
 //! layer (`js::proxy`) plugs in `fetch`, the clock and the limits' store.
 
 pub mod address;
+pub mod answer;
 pub mod config;
 pub mod country;
 pub mod handler;
