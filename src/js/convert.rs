@@ -36,6 +36,11 @@ extern "C" {
 /// The type name of a value whose properties could not be read.
 const UNREADABLE: &str = "an object whose properties throw";
 
+/// A plain copy of an array-like `value` (`Array.from`), or `None` when reading it threw.
+pub fn plain_array(value: &JsValue) -> Option<Array> {
+    array_copy(value).ok()
+}
+
 /// Whether `value` is an array (a Proxy that throws when asked is not).
 pub fn is_array(value: &JsValue) -> bool {
     value.is_object() && is_array_or_throw(value).unwrap_or(false)

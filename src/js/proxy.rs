@@ -5,7 +5,7 @@
 
 use std::rc::Rc;
 
-use js_sys::{Array, Function, Promise};
+use js_sys::{Function, Promise};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{future_to_promise, JsFuture};
 
@@ -238,7 +238,10 @@ pub(crate) async fn read_request(
     let names = request.headers().unwrap_or(JsValue::UNDEFINED);
     if let Ok(Some(entries)) = js_sys::try_iter(&names) {
         for entry in entries.flatten() {
-            let pair: Array = entry.unchecked_into();
+            // A copy: a caller's object may yield entries whose reads throw.
+            let Some(pair) = convert::plain_array(&entry) else {
+                continue;
+            };
             if let (Some(name), Some(value)) = (pair.get(0).as_string(), pair.get(1).as_string()) {
                 headers.push((name.to_ascii_lowercase(), value));
             }
