@@ -3,10 +3,10 @@
 // own HTTP server (Deno.serve, Bun.serve), importing "plivo-verify-wasm" by name. Each run is
 // a process of its own with a timeout; it prints one RESULT line.
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { ensureInstalled, ROOT } from "./support/install.mjs";
+import { runForResult } from "./support/result.mjs";
 import { redact, startSandbox } from "./support/sandbox.mjs";
 
 const FLOW = join(ROOT, "tests", "js", "runtimes", "flow.mjs");
@@ -23,32 +23,10 @@ after(async () => {
 });
 
 /** Runs the flow with `command args…`; resolves to its RESULT and output. */
-function runFlow(command, args) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, [...args, FLOW], {
-      cwd: ROOT,
-      env: {
-        ...process.env,
-        VERIFY_SANDBOX_URL: sandbox.base,
-        PLIVO_AUTH_ID: sandbox.authId,
-        PLIVO_AUTH_TOKEN: sandbox.authToken,
-        // Nothing reaches outside: no update checks, no prompts.
-        DENO_NO_UPDATE_CHECK: "1",
-        DENO_NO_PROMPT: "1",
-      },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let out = "";
-    child.stdout.on("data", (d) => (out += d));
-    child.stderr.on("data", (d) => (out += d));
-    const timer = setTimeout(() => child.kill("SIGKILL"), TIMEOUT_MS);
-    child.on("error", reject);
-    child.on("exit", (code, signal) => {
-      clearTimeout(timer);
-      const line = out.split("\n").find((l) => l.startsWith("RESULT "));
-      resolve({ code: code ?? signal, result: line ? JSON.parse(line.slice(7)) : null, out: redact(out).slice(-4000) });
-    });
-  });
+async function runFlow(command, args) {
+  const env = { VERIFY_SANDBOX_URL: sandbox.base, PLIVO_AUTH_ID: sandbox.authId, PLIVO_AUTH_TOKEN: sandbox.authToken };
+  const run = await runForResult(command, [...args, FLOW], { env, timeoutMs: TIMEOUT_MS });
+  return { ...run, out: redact(run.out).slice(-4000) };
 }
 
 const RUNTIMES = [
