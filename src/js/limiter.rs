@@ -140,6 +140,13 @@ impl LimitStore for Store {
             Store::DurableObject(shards) => shards.act(rules, action, now_ms).await,
         }
     }
+
+    fn known_refusal(&self, rules: &[Rule], now_ms: u64) -> Option<Decision> {
+        match self {
+            Store::Memory(_) => None,
+            Store::DurableObject(shards) => shards.remembered_refusal(rules, now_ms),
+        }
+    }
 }
 
 /// What a key counts for: its object is chosen by this, so that the keys of one number

@@ -43,6 +43,13 @@ pub trait Backend {
 pub trait LimitStore {
     /// Carries out `action` on `rules` at `now_ms` (see [`Limiter::act`](super::limits::Limiter::act)).
     async fn act(&self, rules: &[Rule], action: Action, now_ms: u64) -> Result<Decision, Error>;
+
+    /// A refusal of one of `rules` that this store knows without asking anyone (the
+    /// Durable Object store remembers its objects' refusals in the isolate), if any. The
+    /// memory store is asked at no cost, so it knows none.
+    fn known_refusal(&self, _rules: &[Rule], _now_ms: u64) -> Option<Decision> {
+        None
+    }
 }
 
 /// A request as the handler needs it.
@@ -127,6 +134,11 @@ fn refusal(status: u16, code: ErrorCode, message: &str, reason: Option<&str>) ->
         reason,
     };
     json(status, &Refusal { error })
+}
+
+/// A guard's refusal (its reason and wait) as a 429.
+fn limited((reason, retry_after_secs): (&str, u64)) -> ProxyResponse {
+    rate_limited(retry_after_secs, refusal_message(reason), Some(reason))
 }
 
 fn rate_limited(retry_after_secs: u64, message: &str, reason: Option<&str>) -> ProxyResponse {
@@ -326,8 +338,19 @@ impl<B: Backend, S: LimitStore> Proxy<B, S> {
         call: &Call,
     ) -> Result<Result<bool, (&'static str, u64)>, ProxyResponse> {
         let rules: Vec<Rule> = guards.iter().map(|g| g.rule.clone()).collect();
-        match self.act(&rules, action, call.now_ms).await? {
-            Decision::Allowed => Ok(Ok(true)),
+        let decision = self.act(&rules, action, call.now_ms).await?;
+        Ok(self.decided(guards, decision, call))
+    }
+
+    /// What `decision` on `guards` means for the request (see [`Proxy::apply`]).
+    fn decided(
+        &self,
+        guards: &[Guard],
+        decision: Decision,
+        call: &Call,
+    ) -> Result<bool, (&'static str, u64)> {
+        match decision {
+            Decision::Allowed => Ok(true),
             Decision::Limited {
                 retry_after_secs,
                 rule,
@@ -335,9 +358,9 @@ impl<B: Backend, S: LimitStore> Proxy<B, S> {
                 let reason = guards.get(rule).map_or("limit", |g| g.reason);
                 if self.config.shadow {
                     call.shadowed.borrow_mut().push(reason);
-                    return Ok(Ok(false));
+                    return Ok(false);
                 }
-                Ok(Err((reason, retry_after_secs)))
+                Err((reason, retry_after_secs))
             }
         }
     }
@@ -351,11 +374,7 @@ impl<B: Backend, S: LimitStore> Proxy<B, S> {
     ) -> Result<bool, ProxyResponse> {
         match self.apply(guards, action, call).await? {
             Ok(counted) => Ok(counted),
-            Err((reason, retry_after_secs)) => Err(rate_limited(
-                retry_after_secs,
-                refusal_message(reason),
-                Some(reason),
-            )),
+            Err(refused) => Err(limited(refused)),
         }
     }
 
@@ -490,12 +509,20 @@ impl<B: Backend, S: LimitStore> Proxy<B, S> {
         };
         let channel = channel.unwrap_or(Channel::Sms).as_str();
         let recipient = recipient.as_str();
+        let sends = self.send_guards(recipient, channel, call);
+        // A flood that is refused anyway is refused here, before any store is asked.
+        let rules: Vec<Rule> = sends.iter().map(|g| g.rule.clone()).collect();
+        let known = (!self.config.shadow)
+            .then(|| self.store.known_refusal(&rules, call.now_ms))
+            .flatten();
+        if let Some(Err(refused)) = known.map(|d| self.decided(&sends, d, call)) {
+            return limited(refused);
+        }
         // A number whose checks stopped gets no more codes either.
         let locked = &self.failure_guards(recipient, call)[..1];
         if let Err(response) = self.enforce(locked, Action::Check, call).await {
             return response;
         }
-        let sends = self.send_guards(recipient, channel, call);
         let counted = match self.enforce(&sends, Action::Record, call).await {
             Ok(counted) => counted,
             Err(response) => return response,
