@@ -26,6 +26,10 @@ extern "C" {
         max_bytes: u32,
     ) -> Promise;
 
+    /// A fresh `Idempotency-Key` (a random UUID where the runtime has one).
+    #[wasm_bindgen(js_name = newIdempotencyKey)]
+    pub(crate) fn new_idempotency_key() -> String;
+
     /// What `exchange` resolves to.
     type Exchanged;
     #[wasm_bindgen(method, getter, structural, js_name = notResponse)]

@@ -26,4 +26,5 @@ export type VerifyErrorCode =
   | "upstream_timeout"
   | "limits_unavailable"
   | "on_status_failed"
+  | "in_progress"
   | "replayed_callback";

@@ -15,10 +15,15 @@ thread_local! {
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(question) = serde_json::from_slice::<LimiterQuestion>(data) {
-        if let Ok((rules, action, now)) = question.checked() {
+        if let Ok(question) = question.checked() {
             LIMITER.with(|l| {
                 let mut limiter = l.borrow_mut();
-                let _ = limiter.act(&rules, action, now);
+                let (rules, now) = (&question.rules, question.now);
+                let _ = limiter.act(rules, question.action, now);
+                if let Some(note) = &question.note {
+                    limiter.leave_note(&rules[0].key, note);
+                }
+                let _ = limiter.claim(&rules[0], now);
                 assert!(
                     limiter.len() <= 1_000,
                     "the limiter holds more keys than its bound"
@@ -28,5 +33,6 @@ fuzz_target!(|data: &[u8]| {
     }
     if let Ok(answer) = serde_json::from_slice::<LimiterAnswer>(data) {
         let _ = answer.decision();
+        let _ = answer.claim();
     }
 });

@@ -46,6 +46,7 @@ impl Backend for FakePlivo {
             ))
         }
     }
+    async fn sleep(&self, _: u64) {}
 }
 
 fn proxy() -> Proxy<FakePlivo, MemoryStore> {

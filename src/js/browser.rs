@@ -2,6 +2,8 @@
 //! proxy's `/start`, `/check` and `/session/{uuid}` and answers with the same objects, or
 //! rejects with the same `VerifyError`s, as the rest of the package.
 
+use std::cell::RefCell;
+
 use js_sys::{Function, Promise};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
@@ -11,12 +13,25 @@ use crate::api::options::{Options, DEFAULT_TIMEOUT_MS};
 use crate::api::params::*;
 use crate::js::convert;
 use crate::js::error;
-use crate::transport::{exchange, headers, read_reply};
+use crate::transport::{exchange, headers, new_idempotency_key, read_reply};
 
 /// A path such as `/verify`, or an absolute http(s) URL; no trailing slash.
 fn is_endpoint(text: &str) -> bool {
     (text.starts_with('/') && !text.starts_with("//") || is_http_url(text))
         && !text.chars().any(|c| c.is_whitespace() || c.is_control())
+}
+
+/// How long a start's `Idempotency-Key` is used again for the same number and channel: a
+/// double click, or the app retrying a start that failed, within it sends one code (the
+/// proxy keeps a key for its resend window, 30 s by default).
+const KEY_REUSE_MS: f64 = 30_000.0;
+
+/// The key of the last start, for [`KEY_REUSE_MS`].
+struct LastStart {
+    recipient: String,
+    channel: &'static str,
+    key: String,
+    at_ms: f64,
 }
 
 /// Talks to a `VerifyProxy` from the browser.
@@ -31,6 +46,7 @@ pub struct VerifyBrowserClient {
     endpoint: String,
     fetch: Option<Function>,
     timeout_ms: u32,
+    last_start: RefCell<Option<LastStart>>,
 }
 
 #[wasm_bindgen]
@@ -61,34 +77,51 @@ impl VerifyBrowserClient {
                 endpoint,
                 fetch,
                 timeout_ms: timeout_ms as u32,
+                last_start: RefCell::new(None),
             })
         };
         build().map_err(error::to_js)
     }
 
     /// Sends a code to `recipient` (as typed: spaces, dashes and parentheses are fine).
+    /// Each start carries an `Idempotency-Key`: `idempotencyKey` when given (one per user
+    /// action), else the last start's for the same number and channel within 30 s, else a
+    /// new one; so a double click or a retried start sends one code.
     #[wasm_bindgen(unchecked_return_type = "Promise<StartResult>")]
     pub fn start(
         &self,
         #[wasm_bindgen(unchecked_param_type = "string")] recipient: JsValue,
-        #[wasm_bindgen(unchecked_optional_param_type = "{ channel?: Channel }")] options: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "StartOptions")] options: JsValue,
     ) -> Promise {
-        let body = (|| -> Result<String, Error> {
+        let request = (|| -> Result<(String, String), Error> {
             let recipient = E164::from_typed_arg("recipient", convert::arg(&recipient))?;
             let mut options: Options = convert::options("options", &options, true)?;
             let channel = Channel::from_arg("channel", options.take("channel"))?;
+            let key = optional_text(
+                "idempotencyKey",
+                options.take("idempotencyKey"),
+                is_idempotency_key,
+                IDEMPOTENCY_KEY,
+            )?;
             options.finish()?;
+            let key = key.unwrap_or_else(|| {
+                self.key_for(&recipient, channel.unwrap_or(Channel::Sms).as_str())
+            });
             // The values are checked types (a `+` and digits, `sms` or `voice`): nothing in
             // them needs escaping, so the JSON is written as is, with no writer in this module.
-            Ok(match channel {
+            let body = match channel {
                 Some(channel) => format!(
                     r#"{{"recipient":"{recipient}","channel":"{}"}}"#,
                     channel.as_str()
                 ),
                 None => format!(r#"{{"recipient":"{recipient}"}}"#),
-            })
+            };
+            Ok((body, key))
         })();
-        self.send("POST", "/start".to_owned(), body)
+        match request {
+            Ok((body, key)) => self.send("POST", "/start".to_owned(), Ok(body), Some(key)),
+            Err(e) => self.send("POST", String::new(), Err(e), None),
+        }
     }
 
     /// Checks a code: `{ verified: true, proof }` or `{ verified: false, reason }`.
@@ -105,7 +138,7 @@ impl VerifyBrowserClient {
             // A UUID and digits: written as is (see `start`).
             Ok(format!(r#"{{"sessionUuid":"{uuid}","otp":"{otp}"}}"#))
         })();
-        self.send("POST", "/check".to_owned(), body)
+        self.send("POST", "/check".to_owned(), body, None)
     }
 
     /// A session's `{ status, channel, attempts }`.
@@ -116,25 +149,69 @@ impl VerifyBrowserClient {
         session_uuid: JsValue,
     ) -> Promise {
         match SessionUuid::from_arg("sessionUuid", convert::arg(&session_uuid)) {
-            Ok(uuid) => self.send("GET", format!("/session/{uuid}"), Ok(String::new())),
-            Err(e) => self.send("GET", String::new(), Err(e)),
+            Ok(uuid) => self.send("GET", format!("/session/{uuid}"), Ok(String::new()), None),
+            Err(e) => self.send("GET", String::new(), Err(e), None),
         }
     }
 }
 
 impl VerifyBrowserClient {
     /// One call to the proxy; a refused argument rejects without sending anything.
-    fn send(&self, method: &'static str, path: String, body: Result<String, Error>) -> Promise {
+    fn send(
+        &self,
+        method: &'static str,
+        path: String,
+        body: Result<String, Error>,
+        idempotency_key: Option<String>,
+    ) -> Promise {
         let url = format!("{}{path}", self.endpoint);
         let fetch = self.fetch.clone();
         let timeout_ms = self.timeout_ms;
         future_to_promise(async move {
             let body = body.map_err(error::to_js)?;
-            call_proxy(fetch, &url, method, body, timeout_ms)
+            let request = ProxyCall {
+                url: &url,
+                method,
+                body,
+                idempotency_key: idempotency_key.as_deref(),
+            };
+            call_proxy(fetch, request, timeout_ms)
                 .await
                 .map_err(error::to_js)
         })
     }
+
+    /// The last start's key when it was for this number and channel within
+    /// [`KEY_REUSE_MS`], else a new one (remembered).
+    fn key_for(&self, recipient: &E164, channel: &'static str) -> String {
+        let now = js_sys::Date::now();
+        let mut last = self.last_start.borrow_mut();
+        if let Some(last) = last.as_ref().filter(|l| {
+            l.recipient == recipient.as_str()
+                && l.channel == channel
+                && now - l.at_ms < KEY_REUSE_MS
+        }) {
+            return last.key.clone();
+        }
+        // Unique is enough, not secret: a repeat of a key only ever answers the session of
+        // the same number, which a `/start` for it answers anyway.
+        let key = new_idempotency_key();
+        *last = Some(LastStart {
+            recipient: recipient.as_str().to_owned(),
+            channel,
+            key: key.clone(),
+            at_ms: now,
+        });
+        key
+    }
+}
+
+/// One request to the proxy.
+struct ProxyCall<'a> {
+    url: &'a str,
+    method: &'a str,
+    body: String,
+    idempotency_key: Option<&'a str>,
 }
 
 /// Longest proxy answer read: the proxy's answers are a few hundred bytes.
@@ -142,26 +219,22 @@ const PROXY_ANSWER_MAX_BYTES: u32 = 64 * 1024;
 
 async fn call_proxy(
     fetch: Option<Function>,
-    url: &str,
-    method: &str,
-    body: String,
+    call: ProxyCall<'_>,
     timeout_ms: u32,
 ) -> Result<JsValue, Error> {
-    let (headers, body) = match method {
-        "POST" => (
-            headers(&[
-                ("Accept", "application/json"),
-                ("Content-Type", "application/json"),
-            ]),
-            Some(body.as_str()),
-        ),
-        _ => (headers(&[("Accept", "application/json")]), None),
-    };
+    let mut names = vec![("Accept", "application/json")];
+    if call.method == "POST" {
+        names.push(("Content-Type", "application/json"));
+    }
+    if let Some(key) = call.idempotency_key {
+        names.push(("Idempotency-Key", key));
+    }
+    let body = (call.method == "POST").then_some(call.body.as_str());
     let reply = read_reply(exchange(
         fetch.as_ref(),
-        url,
-        method,
-        &headers,
+        call.url,
+        call.method,
+        &headers(&names),
         body,
         timeout_ms,
         PROXY_ANSWER_MAX_BYTES,

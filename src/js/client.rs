@@ -243,6 +243,10 @@ impl Backend for Client {
     async fn validate_session(&self, session_uuid: &SessionUuid, otp: &str) -> Result<(), Error> {
         self.validate(session_uuid, otp).await.map(|_| ())
     }
+
+    async fn sleep(&self, ms: u64) {
+        sleep(ms).await;
+    }
 }
 
 #[wasm_bindgen(module = "/src/js/verify_error.js")]

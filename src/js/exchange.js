@@ -125,3 +125,14 @@ export async function readBody(request, maxBytes, timeoutMs) {
 }
 
 const LATE = Symbol("late");
+
+/**
+ * A fresh Idempotency-Key for a start: a random UUID where the runtime has
+ * `crypto.randomUUID` (browsers in secure contexts, Node >= 19, Deno, Bun, workers), else
+ * random base-36 digits. Unique is enough, not secret (see src/js/browser.rs).
+ */
+export function newIdempotencyKey() {
+  if (typeof globalThis.crypto?.randomUUID === "function") return globalThis.crypto.randomUUID();
+  const digits = () => Math.random().toString(36).slice(2);
+  return `${Date.now().toString(36)}-${digits()}-${digits()}`;
+}

@@ -27,7 +27,7 @@ use crate::js::proxy::{read_bounded, write_response, BODY_TIMEOUT_MS};
 use crate::js::web::RequestInit;
 use crate::proxy::handler::{self, LimitStore, ProxyResponse};
 use crate::proxy::limits::{
-    self, Action, Decision, Limiter, LimiterAnswer, LimiterQuestion, MemoryStore, Rule,
+    self, Action, Claim, Decision, Limiter, LimiterAnswer, LimiterQuestion, MemoryStore, Rule,
 };
 
 /// The objects' names: `plivo-verify-limits` alone, or `plivo-verify-limits:<shard>`.
@@ -147,6 +147,20 @@ impl LimitStore for Store {
             Store::DurableObject(shards) => shards.remembered_refusal(rules, now_ms),
         }
     }
+
+    async fn claim(&self, rule: &Rule, now_ms: u64) -> Result<Claim, Error> {
+        match self {
+            Store::Memory(memory) => memory.claim(rule, now_ms).await,
+            Store::DurableObject(shards) => shards.claim(rule, now_ms).await,
+        }
+    }
+
+    async fn leave_note(&self, rule: &Rule, note: &str, now_ms: u64) -> Result<(), Error> {
+        match self {
+            Store::Memory(memory) => memory.leave_note(rule, note, now_ms).await,
+            Store::DurableObject(shards) => shards.leave_note(rule, note, now_ms).await,
+        }
+    }
 }
 
 /// What a key counts for: its object is chosen by this, so that the keys of one number
@@ -180,12 +194,14 @@ impl Shards {
         Error::new(ErrorCode::LimitsUnavailable, "the limiter failed")
     }
 
-    /// Sends `rules` to object `shard`; the answer is awaited by [`Shards::answer`].
+    /// Sends `rules` (and a note, with [`Action::Note`]) to object `shard`; the answer is
+    /// awaited by [`Shards::answer`].
     fn ask(
         &self,
         shard: u32,
         rules: &[Rule],
         action: Action,
+        note: Option<&str>,
         now_ms: u64,
     ) -> Result<Promise, Error> {
         let name = if self.count == 1 {
@@ -202,21 +218,42 @@ impl Shards {
             action,
             now: now_ms,
             rules: rules.to_vec(),
+            note: note.map(str::to_owned),
         };
         let init = RequestInit::post(&convert::to_json(&question)?);
         stub.fetch("https://verify-limiter.internal/apply", &init)
             .map_err(Shards::unreachable)
     }
 
-    async fn answer(asked: Result<Promise, Error>) -> Result<Decision, Error> {
+    async fn answer(asked: Result<Promise, Error>) -> Result<LimiterAnswer, Error> {
         let response = JsFuture::from(asked?).await.map_err(Shards::unreachable)?;
         let text = read_bounded(&response, MAX_LIMITER_MESSAGE, BODY_TIMEOUT_MS)
             .await
             .map_err(|_| Shards::unreachable(JsValue::UNDEFINED))?
             .ok_or_else(limits::malformed)?;
-        convert::from_json::<LimiterAnswer>(text.as_bytes())
-            .map_err(|_| limits::malformed())?
-            .decision()
+        convert::from_json::<LimiterAnswer>(text.as_bytes()).map_err(|_| limits::malformed())
+    }
+
+    /// A claim, asked of its key's object directly: a held key is not a refusal to
+    /// remember, and its note only the object has.
+    async fn claim(&self, rule: &Rule, now_ms: u64) -> Result<Claim, Error> {
+        let shard = shard_of(&rule.key, self.count);
+        let asked = self.ask(
+            shard,
+            std::slice::from_ref(rule),
+            Action::Record,
+            None,
+            now_ms,
+        );
+        Shards::answer(asked).await?.claim()
+    }
+
+    /// Leaves `note` on a claimed key, in its object.
+    async fn leave_note(&self, rule: &Rule, note: &str, now_ms: u64) -> Result<(), Error> {
+        let shard = shard_of(&rule.key, self.count);
+        let rules = std::slice::from_ref(rule);
+        let asked = self.ask(shard, rules, Action::Note, Some(note), now_ms);
+        Shards::answer(asked).await.map(|_| ())
     }
 
     /// A refusal remembered from an earlier answer, if one of `rules` has one.
@@ -277,13 +314,13 @@ impl Shards {
         // All objects are asked before any answer is awaited: they decide side by side.
         let asked: Vec<_> = groups
             .iter()
-            .map(|(shard, indexes)| self.ask(*shard, &subset(indexes), action, now_ms))
+            .map(|(shard, indexes)| self.ask(*shard, &subset(indexes), action, None, now_ms))
             .collect();
         let mut counted = Vec::new();
         let mut refusal: Option<(u64, usize)> = None;
         let mut failure = None;
         for ((shard, indexes), asked) in groups.iter().zip(asked) {
-            match Shards::answer(asked).await {
+            match Shards::answer(asked).await.and_then(|a| a.decision()) {
                 Ok(Decision::Allowed) => counted.push((*shard, indexes)),
                 Ok(Decision::Limited {
                     retry_after_secs,
@@ -304,7 +341,9 @@ impl Shards {
             // try too few rather than one too many.)
             let undone: Vec<_> = counted
                 .iter()
-                .map(|(shard, indexes)| self.ask(*shard, &subset(indexes), Action::Undo, now_ms))
+                .map(|(shard, indexes)| {
+                    self.ask(*shard, &subset(indexes), Action::Undo, None, now_ms)
+                })
                 .collect();
             for asked in undone {
                 let _ = Shards::answer(asked).await;
@@ -358,10 +397,10 @@ impl VerifyLimiter {
         let storage: DurableObjectStorage = self.storage.clone().unchecked_into();
         future_to_promise(async move {
             let answer = match limiter_answer(&storage, &request).await {
-                Ok(decision) => ProxyResponse {
+                Ok(answer) => ProxyResponse {
                     status: 200,
                     headers: Vec::new(),
-                    body: convert::to_json(&LimiterAnswer::from(decision)).unwrap_or_default(),
+                    body: convert::to_json(&answer).unwrap_or_default(),
                 },
                 Err(e) => handler::error(400, e.code, &e.message),
             };
@@ -391,7 +430,9 @@ impl VerifyLimiter {
                     let pair: Array = pair.unchecked_into();
                     seen += 1;
                     last = pair.get(0).as_string();
-                    let (events, window_ms) = stored_events(&pair.get(1));
+                    let Stored {
+                        events, window_ms, ..
+                    } = Stored::read(&pair.get(1));
                     let expires_at = events.last().map_or(0, |t| t.saturating_add(window_ms));
                     if expires_at <= now_ms {
                         expired.push(&pair.get(0));
@@ -418,41 +459,62 @@ impl VerifyLimiter {
     }
 }
 
-/// A stored key's events and window: `{windowMs, events}`, or a bare array of events (as
-/// stored before windows were).
-fn stored_events(value: &JsValue) -> (Vec<u64>, u64) {
-    let times = |list: &JsValue| -> Vec<u64> {
-        if !Array::is_array(list) {
-            return Vec::new();
-        }
-        Array::from(list)
-            .iter()
-            .filter_map(|t| t.as_f64())
-            .filter(|t| *t >= 0.0)
-            .map(|t| t as u64)
-            .collect()
-    };
-    if Array::is_array(value) {
-        return (times(value), LEGACY_WINDOW_MS);
-    }
-    let window_ms = property(value, "windowMs")
-        .as_f64()
-        .filter(|w| *w >= 0.0)
-        .map_or(LEGACY_WINDOW_MS, |w| w as u64);
-    (times(&property(value, "events")), window_ms)
+/// A stored key: `{windowMs, events, note?}`, or a bare array of events (as stored before
+/// windows were).
+struct Stored {
+    events: Vec<u64>,
+    window_ms: u64,
+    note: Option<String>,
 }
 
-/// Loads the rules' events from storage, decides, stores what changed, and makes sure an
-/// alarm will sweep it once it expires.
+impl Stored {
+    fn read(value: &JsValue) -> Stored {
+        let times = |list: &JsValue| -> Vec<u64> {
+            if !Array::is_array(list) {
+                return Vec::new();
+            }
+            Array::from(list)
+                .iter()
+                .filter_map(|t| t.as_f64())
+                .filter(|t| *t >= 0.0)
+                .map(|t| t as u64)
+                .collect()
+        };
+        if Array::is_array(value) {
+            return Stored {
+                events: times(value),
+                window_ms: LEGACY_WINDOW_MS,
+                note: None,
+            };
+        }
+        let window_ms = property(value, "windowMs")
+            .as_f64()
+            .filter(|w| *w >= 0.0)
+            .map_or(LEGACY_WINDOW_MS, |w| w as u64);
+        Stored {
+            events: times(&property(value, "events")),
+            window_ms,
+            note: property(value, "note").as_string(),
+        }
+    }
+}
+
+/// Loads the rules' events from storage, decides (a refusal carries the refusing key's
+/// note), stores what changed, and makes sure an alarm will sweep it once it expires.
 async fn limiter_answer(
     storage: &DurableObjectStorage,
     request: &JsValue,
-) -> Result<Decision, Error> {
+) -> Result<LimiterAnswer, Error> {
     let failed = |_| Error::new(ErrorCode::LimitsUnavailable, "storage failed");
     let text = read_bounded(request, MAX_LIMITER_MESSAGE, BODY_TIMEOUT_MS)
         .await?
         .ok_or_else(|| Error::new(ErrorCode::PayloadTooLarge, "message too large"))?;
-    let (rules, action, now_ms) = convert::from_json::<LimiterQuestion>(text.as_bytes())
+    let LimiterQuestion {
+        rules,
+        action,
+        now: now_ms,
+        note,
+    } = convert::from_json::<LimiterQuestion>(text.as_bytes())
         .map_err(|_| limits::malformed())?
         .checked()?;
     let distinct = limits::distinct_keys(&rules);
@@ -469,13 +531,23 @@ async fn limiter_answer(
             .and_then(|get| get.call1(&stored, &key.into()).ok())
             .unwrap_or(JsValue::UNDEFINED);
         // The stored window is the alarm's; the decision counts in the rules' own.
-        let (events, _) = stored_events(&value);
-        limiter.load(key, events, window_ms);
+        let stored = Stored::read(&value);
+        limiter.load(key, stored.events, window_ms, stored.note);
     }
     let decision = limiter.act(&rules, action, now_ms);
+    if let (Action::Note, Some(note)) = (action, &note) {
+        limiter.leave_note(&rules[0].key, note);
+    }
+    let mut answer = LimiterAnswer::from(decision);
+    if let Decision::Limited { rule, .. } = decision {
+        answer.note = rules
+            .get(rule)
+            .and_then(|r| limiter.note(&r.key))
+            .map(str::to_owned);
+    }
     if action == Action::Check {
         // A check changes nothing worth a write.
-        return Ok(decision);
+        return Ok(answer);
     }
     let (changed, emptied) = (Object::new(), Array::new());
     let mut expires_at = None::<u64>;
@@ -495,6 +567,9 @@ async fn limiter_answer(
                 let value = Object::new();
                 let _ = Reflect::set(&value, &"windowMs".into(), &(window_ms as f64).into());
                 let _ = Reflect::set(&value, &"events".into(), &list);
+                if let Some(note) = limiter.note(key) {
+                    let _ = Reflect::set(&value, &"note".into(), &note.into());
+                }
                 let _ = Reflect::set(&changed, &key.into(), &value);
             }
         }
@@ -513,7 +588,7 @@ async fn limiter_answer(
                 .map_err(failed)?;
         }
     }
-    Ok(decision)
+    Ok(answer)
 }
 
 #[cfg(test)]

@@ -36,6 +36,17 @@ export interface VerifyBrowserClientOptions {
   /** Per request, milliseconds; default 10000. */
   timeoutMs?: number;
 }
+
+/** Options of `VerifyBrowserClient.start(recipient, options)`. */
+export interface StartOptions {
+  /** `"sms"` (the default) or `"voice"`. */
+  channel?: Channel;
+  /**
+   * The start's `Idempotency-Key` (1 to 128 letters, digits or `-_.:`): one per user action.
+   * Default: the last start's for the same number and channel within 30 s, else a new one.
+   */
+  idempotencyKey?: string;
+}
 "#;
 
 /// The server side's objects (the `server` feature).

@@ -59,12 +59,15 @@ function namespace() {
         const state = { storage: storage() };
         objects.set(id, { state, limiter: new VerifyLimiter(state, {}) });
       }
-      const { limiter } = objects.get(id);
+      const object = objects.get(id);
       return {
         fetch: (url, init) => {
           asked[id] = (asked[id] ?? 0) + 1;
           if (JSON.parse(init.body).action === "record") recorded[id] = (recorded[id] ?? 0) + 1;
-          return limiter.fetch(new Request(url, init));
+          // One request at a time per object, as a Durable Object's input gate delivers them.
+          const answer = (object.queue ?? Promise.resolve()).then(() => object.limiter.fetch(new Request(url, init)));
+          object.queue = answer.catch(() => {});
+          return answer;
         },
       };
     },
@@ -208,4 +211,31 @@ test("an object with more keys than one alarm deletes sweeps them page by page",
   }
   assert.deepEqual([...state.storage.data.keys()], ["read:live"], "300 expired keys gone in 3 alarms, the live one kept");
   assert.ok(state.storage.alarmAt() >= Date.now() + 50_000, "then the next sweep waits");
+});
+
+test("an Idempotency-Key holds across instances: ten starts at once through two proxies send one code", async () => {
+  const ns = namespace();
+  let creates = 0;
+  // Plivo takes a moment, so the repeats arrive while the first is at work.
+  const fetch = async () => {
+    creates++;
+    await new Promise((r) => setTimeout(r, 50));
+    return Response.json({ api_id: "x", message: "Session initiated", session_uuid: `00000000-0000-4000-8000-${String(++serial).padStart(12, "0")}` }, { status: 202 });
+  };
+  const proxies = [proxyWith(ns, { fetch }), proxyWith(ns, { fetch })];
+  const key = "7d0c2c4e-6f1b-4c8e-9a57-1b2c3d4e5f60";
+  const answers = await Promise.all(Array.from({ length: 10 }, (_, i) =>
+    proxies[i % 2].fetch(new Request("https://verify.example.com/verify/start", {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-test-ip": `10.9.0.${i}`, "idempotency-key": key },
+      body: JSON.stringify({ recipient: "+14155550177" }),
+    }))));
+  const bodies = await Promise.all(answers.map((r) => r.json()));
+  assert.deepEqual(answers.map((r) => r.status), Array(10).fill(200), JSON.stringify(bodies));
+  assert.equal(creates, 1, "one code sent");
+  assert.equal(new Set(bodies.map((b) => b.sessionUuid)).size, 1, "one session for all");
+  // The key's object keeps the first answer's session with the key, and its alarm's window.
+  const stored = [...ns.objects.values()].flatMap(({ state }) => [...state.storage.data]).find(([k]) => k.startsWith("idem:"));
+  assert.equal(stored[1].note, bodies[0].sessionUuid);
+  assert.equal(stored[1].windowMs, 30_000);
 });

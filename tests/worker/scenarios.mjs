@@ -671,6 +671,25 @@ export const scenarios = {
       return { statuses: results, burst: burst.map((r) => r.status) };
     },
   },
+  // Idempotent starts across instances: ten /starts at once with one Idempotency-Key, five
+  // through each worker, against the real Durable Objects: one code, one session for all.
+  "two workers, one Idempotency-Key": {
+    options: { workers: 2, limiter: "durable-object" },
+    minOtps: 1,
+    async run(h) {
+      const creates = () => h.sandbox.apiRequests().filter((l) => /^POST \S*\/Verify\/Session\/?(\s|$)/.test(l)).length;
+      await h.sandbox.settleLog();
+      const before = creates();
+      const key = "3f0e8a52-2b6c-4d1e-9f7a-5c4b3a291807";
+      const answers = await Promise.all(Array.from({ length: 10 }, (_, i) =>
+        h.start("+14155550340", { worker: i % 2 ? "a" : "b", ip: `198.51.100.${60 + i}`, headers: { "idempotency-key": key } })));
+      await h.sandbox.settleLog();
+      assert.deepEqual(answers.map((a) => a.status), Array(10).fill(200), answers.map((a) => a.text).join(" "));
+      assert.equal(new Set(answers.map((a) => a.json.sessionUuid)).size, 1, "one session for all ten");
+      assert.equal(creates() - before, 1, "one code sent");
+      return { creates: creates() - before };
+    },
+  },
   // The control: with the default memory store the two instances do not share (so the test
   // above can fail): each counts its own three.
   "two workers, memory store (not shared)": {

@@ -59,6 +59,8 @@ pub enum ErrorCode {
     LimitsUnavailable,
     /// Proxy: the `onStatus` handler threw.
     OnStatusFailed,
+    /// Proxy: a start with the same `Idempotency-Key` is still at work (409).
+    InProgress,
     /// A correctly signed callback whose nonce was already accepted: a replay, or a repeat
     /// of one handled before. It is not handled again.
     ReplayedCallback,

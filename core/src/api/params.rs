@@ -338,6 +338,15 @@ pub fn is_otp(text: &str) -> bool {
     (4..=8).contains(&text.len()) && text.bytes().all(|b| b.is_ascii_digit())
 }
 
+/// An `Idempotency-Key` of the proxy's `/start`: 1 to 128 letters, digits or `-_.:` (as a
+/// UUID or a base64url token is).
+pub const IDEMPOTENCY_KEY: &str = "1 to 128 letters, digits or -_.:";
+/// See [`IDEMPOTENCY_KEY`].
+pub fn is_idempotency_key(text: &str) -> bool {
+    let allowed = |b: u8| b.is_ascii_alphanumeric() || b"-_.:".contains(&b);
+    (1..=128).contains(&text.len()) && text.bytes().all(allowed)
+}
+
 /// An absolute http(s) URL.
 pub const HTTP_URL: &str = "an absolute http(s) URL";
 /// See [`HTTP_URL`].

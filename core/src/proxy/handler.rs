@@ -9,7 +9,10 @@ use crate::api::callback::{
 use crate::api::error::{Error, ErrorCode};
 use crate::api::model::Session;
 use crate::api::options::{CreateSessionParams, Options};
-use crate::api::params::{is_otp, required_text, Channel, SessionUuid, E164, OTP, UUID};
+use crate::api::params::{
+    is_idempotency_key, is_otp, required_text, Channel, SessionUuid, E164, IDEMPOTENCY_KEY, OTP,
+    UUID,
+};
 
 use super::address::{client_bucket, Sources};
 use super::answer::{
@@ -18,7 +21,7 @@ use super::answer::{
 };
 use super::config::{ProxyConfig, Window, PREFIX_FREE_DIGITS};
 use super::country;
-use super::limits::{Action, Decision, Rule};
+use super::limits::{Action, Claim, Decision, Rule};
 use super::proof;
 use super::route::{check_origin, origin_of, path_of, route, Origin, Route};
 
@@ -26,6 +29,11 @@ use super::route::{check_origin, origin_of, path_of, route, Origin, Route};
 pub const MAX_BODY: usize = 4 * 1024;
 /// How long a session's check count is remembered.
 const CHECKS_WINDOW_MS: u64 = 86_400_000;
+/// How long a repeat of an idempotent start waits for the first one's outcome at most (the
+/// first one's Plivo call is bounded by the client's timeout).
+const IDEMPOTENT_WAIT_MS: u64 = 20_000;
+/// How long an `Idempotency-Key` holds when resend waits are off (`resendAfterSecs: 0`).
+const IDEMPOTENT_WINDOW_SECS: u64 = 30;
 
 /// The Verify API as the proxy uses it.
 #[allow(async_fn_in_trait)]
@@ -36,6 +44,9 @@ pub trait Backend {
     async fn get_session(&self, session_uuid: &SessionUuid) -> Result<Session, Error>;
     /// Checks a code.
     async fn validate_session(&self, session_uuid: &SessionUuid, otp: &str) -> Result<(), Error>;
+    /// Waits `ms` milliseconds (the runtime's timer): while a repeat of an idempotent start
+    /// waits for the first one's outcome.
+    async fn sleep(&self, ms: u64);
 }
 
 /// Where the limits' counts live (one isolate's memory, or a Durable Object).
@@ -50,6 +61,12 @@ pub trait LimitStore {
     fn known_refusal(&self, _rules: &[Rule], _now_ms: u64) -> Option<Decision> {
         None
     }
+
+    /// Holds `rule`'s key if no one does (see [`Limiter::claim`](super::limits::Limiter::claim)).
+    async fn claim(&self, rule: &Rule, now_ms: u64) -> Result<Claim, Error>;
+
+    /// Leaves `note` on `rule`'s key, held since a claim, for the rest of its window.
+    async fn leave_note(&self, rule: &Rule, note: &str, now_ms: u64) -> Result<(), Error>;
 }
 
 /// A request as the handler needs it.
@@ -191,6 +208,28 @@ struct Call {
     shadowed: std::cell::RefCell<Vec<&'static str>>,
 }
 
+/// The limit store failed: nothing is sent without its word.
+fn limits_unavailable() -> ProxyResponse {
+    error(
+        503,
+        ErrorCode::LimitsUnavailable,
+        "the rate limiter could not be reached",
+    )
+}
+
+/// The request's `Idempotency-Key` ([`IDEMPOTENCY_KEY`]), if it has one.
+fn idempotency_key(request: &ProxyRequest) -> Result<Option<&str>, ProxyResponse> {
+    match request.header("idempotency-key") {
+        None => Ok(None),
+        Some(key) if is_idempotency_key(key) => Ok(Some(key)),
+        Some(_) => Err(error(
+            400,
+            ErrorCode::InvalidArgument,
+            &format!("Idempotency-Key must be {IDEMPOTENCY_KEY}"),
+        )),
+    }
+}
+
 /// A failed call to Plivo, as the browser may see it: no credentials, no internals.
 fn upstream(e: &Error) -> ProxyResponse {
     match e.code {
@@ -265,9 +304,9 @@ impl<B: Backend, S: LimitStore> Proxy<B, S> {
                 response
             }
             (_, Route::Status(uuid)) => self.status(uuid, &call).await,
-            (_, Route::Start) => match json_body(request) {
-                Ok(body) => self.start(body, &call).await,
-                Err(response) => response,
+            (_, Route::Start) => match (json_body(request), idempotency_key(request)) {
+                (Ok(body), Ok(key)) => self.start(body, key, &call).await,
+                (Err(response), _) | (_, Err(response)) => response,
             },
             (_, Route::Check) => match json_body(request) {
                 Ok(body) => self.check(body, &call).await,
@@ -287,9 +326,10 @@ impl<B: Backend, S: LimitStore> Proxy<B, S> {
                 response
                     .headers
                     .push(("Access-Control-Allow-Methods", "GET, POST, OPTIONS".into()));
-                response
-                    .headers
-                    .push(("Access-Control-Allow-Headers", "Content-Type".into()));
+                response.headers.push((
+                    "Access-Control-Allow-Headers",
+                    "Content-Type, Idempotency-Key".into(),
+                ));
                 response
                     .headers
                     .push(("Access-Control-Max-Age", "600".into()));
@@ -319,13 +359,10 @@ impl<B: Backend, S: LimitStore> Proxy<B, S> {
         action: Action,
         now_ms: u64,
     ) -> Result<Decision, ProxyResponse> {
-        self.store.act(rules, action, now_ms).await.map_err(|_| {
-            error(
-                503,
-                ErrorCode::LimitsUnavailable,
-                "the rate limiter could not be reached",
-            )
-        })
+        self.store
+            .act(rules, action, now_ms)
+            .await
+            .map_err(|_| limits_unavailable())
     }
 
     /// Applies `guards` (all or nothing): `Ok(true)` when allowed (and, for a record,
@@ -474,7 +511,8 @@ impl<B: Backend, S: LimitStore> Proxy<B, S> {
             || country::is_in(digits, countries)
     }
 
-    async fn start(&self, mut body: Options, call: &Call) -> ProxyResponse {
+    /// `/start`: sends a code, once per `Idempotency-Key` (see [`Proxy::start_once`]).
+    async fn start(&self, mut body: Options, key: Option<&str>, call: &Call) -> ProxyResponse {
         let recipient = E164::from_typed_arg("recipient", body.take("recipient"));
         let channel = Channel::from_arg("channel", body.take("channel"));
         let (recipient, channel) = match (recipient, channel, body.finish()) {
@@ -508,6 +546,90 @@ impl<B: Backend, S: LimitStore> Proxy<B, S> {
             ..CreateSessionParams::new(recipient.clone())
         };
         let channel = channel.unwrap_or(Channel::Sms).as_str();
+        let started = match key {
+            Some(key) => self.start_once(key, params, channel, call).await,
+            None => self.send(params, channel, call).await,
+        };
+        match started {
+            Ok(started) => json(200, &started),
+            Err(response) => response,
+        }
+    }
+
+    /// A start with an `Idempotency-Key`: the first request of a key (for this number and
+    /// channel) sends, and its repeats within the resend window, at once or later, from
+    /// any instance sharing the limit store, answer what it answered without sending. A
+    /// repeat waits (at most [`IDEMPOTENT_WAIT_MS`]) while the first is at work; if the
+    /// first fails, the key is given up and a repeat sends afresh.
+    async fn start_once(
+        &self,
+        key: &str,
+        params: CreateSessionParams,
+        channel: &str,
+        call: &Call,
+    ) -> Result<StartResult, ProxyResponse> {
+        let limits = &self.config.limits;
+        let window_secs = match limits.resend_after_secs {
+            0 => IDEMPOTENT_WINDOW_SECS,
+            secs => secs,
+        };
+        let rule = Rule {
+            key: format!("idem:{}:{channel}:{key}", params.recipient.as_str()),
+            limit: 1,
+            window_ms: window_secs * 1000,
+        };
+        let (mut waited, mut pause) = (0, 25);
+        loop {
+            let now_ms = call.now_ms + waited;
+            match self.store.claim(&rule, now_ms).await {
+                Err(_) => return Err(limits_unavailable()),
+                Ok(Claim::Won) => break,
+                Ok(Claim::Held(Some(note))) => {
+                    let session_uuid = SessionUuid::parse(&note).ok_or_else(limits_unavailable)?;
+                    return Ok(StartResult {
+                        session_uuid: session_uuid.as_str().to_owned(),
+                        channel: channel.to_owned(),
+                        resend_after_secs: limits.resend_after_secs,
+                    });
+                }
+                Ok(Claim::Held(None)) if waited >= IDEMPOTENT_WAIT_MS => {
+                    return Err(error(
+                        409,
+                        ErrorCode::InProgress,
+                        "a start with this Idempotency-Key is still at work: try again",
+                    ));
+                }
+                Ok(Claim::Held(None)) => {
+                    self.backend.sleep(pause).await;
+                    waited += pause;
+                    pause = (pause * 2).min(1_000);
+                }
+            }
+        }
+        let claimed_at = call.now_ms + waited;
+        let started = self.send(params, channel, call).await;
+        let kept = match &started {
+            Ok(started) => self
+                .store
+                .leave_note(&rule, &started.session_uuid, claimed_at)
+                .await
+                .is_ok(),
+            Err(_) => false,
+        };
+        if !kept {
+            let _ = self.store.act(&[rule], Action::Undo, claimed_at).await;
+        }
+        started
+    }
+
+    /// Sends a code, once the send guards allow it.
+    async fn send(
+        &self,
+        params: CreateSessionParams,
+        channel: &str,
+        call: &Call,
+    ) -> Result<StartResult, ProxyResponse> {
+        let recipient = params.recipient.as_str().to_owned();
         let recipient = recipient.as_str();
         let sends = self.send_guards(recipient, channel, call);
         // A flood that is refused anyway is refused here, before any store is asked.
@@ -516,31 +638,23 @@ impl<B: Backend, S: LimitStore> Proxy<B, S> {
             .then(|| self.store.known_refusal(&rules, call.now_ms))
             .flatten();
         if let Some(Err(refused)) = known.map(|d| self.decided(&sends, d, call)) {
-            return limited(refused);
+            return Err(limited(refused));
         }
         // A number whose checks stopped gets no more codes either.
         let locked = &self.failure_guards(recipient, call)[..1];
-        if let Err(response) = self.enforce(locked, Action::Check, call).await {
-            return response;
-        }
-        let counted = match self.enforce(&sends, Action::Record, call).await {
-            Ok(counted) => counted,
-            Err(response) => return response,
-        };
+        self.enforce(locked, Action::Check, call).await?;
+        let counted = self.enforce(&sends, Action::Record, call).await?;
         match self.backend.create_session(params).await {
-            Ok(session_uuid) => json(
-                200,
-                &StartResult {
-                    session_uuid,
-                    channel: channel.to_owned(),
-                    resend_after_secs: self.config.limits.resend_after_secs,
-                },
-            ),
+            Ok(session_uuid) => Ok(StartResult {
+                session_uuid,
+                channel: channel.to_owned(),
+                resend_after_secs: self.config.limits.resend_after_secs,
+            }),
             Err(e) => {
                 if counted && plivo_declined(&e) {
                     self.give_back(&sends, call).await;
                 }
-                upstream(&e)
+                Err(upstream(&e))
             }
         }
     }

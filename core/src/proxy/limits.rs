@@ -56,7 +56,22 @@ pub enum Action {
     Undo,
     /// Forget every event of each rule's key (a run of failures ended by a success).
     Reset,
+    /// Leave the question's note on the rule's key, which holds a live event (what an
+    /// idempotent start sent, for its repeats; see [`Limiter::claim`]).
+    Note,
 }
+
+/// What [`Limiter::claim`] found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Claim {
+    /// No one held the key: it is held now, by this request.
+    Won,
+    /// Another request holds it, and left this note (`None`: it is still at work).
+    Held(Option<String>),
+}
+
+/// Longest note a key may hold, in bytes (a session UUID is 36).
+pub const MAX_NOTE: usize = 64;
 
 /// The distinct keys of `rules`, each with the longest window it is asked about (several
 /// rules on one key are windows of one log: an event is counted once).
@@ -71,11 +86,13 @@ pub fn distinct_keys(rules: &[Rule]) -> Vec<(&str, u64)> {
     keys
 }
 
-/// One key's events (oldest first) and the longest window they are counted in.
+/// One key's events (oldest first), the longest window they are counted in, and the note
+/// its holder left (see [`Limiter::claim`]).
 #[derive(Debug, Clone, Default)]
 struct Log {
     events: VecDeque<u64>,
     window_ms: u64,
+    note: Option<Box<str>>,
 }
 
 impl Log {
@@ -269,7 +286,38 @@ impl Limiter {
                 }
                 Decision::Allowed
             }
+            // The note comes with the question: see [`Limiter::leave_note`].
+            Action::Note => Decision::Allowed,
         }
+    }
+
+    /// Holds `rule`'s key for its window if no one does (its limit is taken as 1): what
+    /// makes repeats of one request wait for, then share, the first one's outcome. The
+    /// holder leaves its outcome with [`Limiter::leave_note`], or gives the key up with an
+    /// [`Action::Undo`] at the time it claimed.
+    pub fn claim(&mut self, rule: &Rule, now_ms: u64) -> Claim {
+        let once = Rule {
+            limit: 1,
+            ..rule.clone()
+        };
+        match self.apply(&[once], true, now_ms) {
+            Decision::Allowed => Claim::Won,
+            Decision::Limited { .. } => Claim::Held(self.note(&rule.key).map(str::to_owned)),
+        }
+    }
+
+    /// Leaves `note` (at most [`MAX_NOTE`] bytes) on `key`, if it holds live events.
+    pub fn leave_note(&mut self, key: &str, note: &str) {
+        if note.len() <= MAX_NOTE {
+            if let Some(log) = self.logs.get_mut(key) {
+                log.note = Some(note.into());
+            }
+        }
+    }
+
+    /// The note left on `key`, if any.
+    pub fn note(&self, key: &str) -> Option<&str> {
+        self.logs.get(key).and_then(|log| log.note.as_deref())
     }
 
     /// When `key`'s newest event leaves its window, if it has events.
@@ -285,13 +333,15 @@ impl Limiter {
             .unwrap_or_default()
     }
 
-    /// Restores the events of `key` counted in a `window_ms` window (from a store).
-    pub fn load(&mut self, key: &str, events: Vec<u64>, window_ms: u64) {
+    /// Restores the events of `key` counted in a `window_ms` window, and its note (from a
+    /// store).
+    pub fn load(&mut self, key: &str, events: Vec<u64>, window_ms: u64, note: Option<String>) {
         if self.logs.contains_key(key) || !events.is_empty() {
             self.update(key, |log| {
                 *log = Log {
                     events: events.into(),
                     window_ms,
+                    note: note.filter(|n| n.len() <= MAX_NOTE).map(Into::into),
                 }
             });
         }
@@ -333,6 +383,20 @@ impl super::handler::LimitStore for MemoryStore {
     ) -> Result<Decision, crate::api::error::Error> {
         Ok(self.limiter.borrow_mut().act(rules, action, now_ms))
     }
+
+    async fn claim(&self, rule: &Rule, now_ms: u64) -> Result<Claim, crate::api::error::Error> {
+        Ok(self.limiter.borrow_mut().claim(rule, now_ms))
+    }
+
+    async fn leave_note(
+        &self,
+        rule: &Rule,
+        note: &str,
+        _now_ms: u64,
+    ) -> Result<(), crate::api::error::Error> {
+        self.limiter.borrow_mut().leave_note(&rule.key, note);
+        Ok(())
+    }
 }
 /// The question a worker asks the Durable Object limiter, written and read as JSON with
 /// serde: `{"action":"record","now":1700000000000,"rules":[{"key":"…","limit":3,"windowMs":600000}]}`.
@@ -344,6 +408,9 @@ pub struct LimiterQuestion {
     pub now: u64,
     /// The rules to decide (and count) under.
     pub rules: Vec<Rule>,
+    /// With [`Action::Note`]: the note to leave.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 /// Rules one question may carry.
@@ -352,20 +419,30 @@ const MAX_RULES: usize = 8;
 const MAX_KEY: usize = 256;
 
 impl LimiterQuestion {
-    /// The rules, action and time, once their bounds hold: 1 to 8 rules, keys of 1 to 256
-    /// bytes (a message from anything but a proxy is refused).
-    pub fn checked(self) -> Result<(Vec<Rule>, Action, u64), Error> {
+    /// The question, once its bounds hold: 1 to 8 rules, keys of 1 to 256 bytes, a note of
+    /// at most [`MAX_NOTE`] bytes with [`Action::Note`] only (a message from anything but a
+    /// proxy is refused).
+    pub fn checked(self) -> Result<LimiterQuestion, Error> {
         let bounded = |r: &Rule| !r.key.is_empty() && r.key.len() <= MAX_KEY;
-        if self.rules.is_empty() || self.rules.len() > MAX_RULES || !self.rules.iter().all(bounded)
+        let note_fits = match (&self.note, self.action) {
+            (Some(note), Action::Note) => note.len() <= MAX_NOTE,
+            (None, Action::Note) | (Some(_), _) => false,
+            (None, _) => true,
+        };
+        if self.rules.is_empty()
+            || self.rules.len() > MAX_RULES
+            || !self.rules.iter().all(bounded)
+            || !note_fits
         {
             return Err(malformed());
         }
-        Ok((self.rules, self.action, self.now))
+        Ok(self)
     }
 }
 
 /// The limiter's answer, as JSON: `{"allowed":true}` or
-/// `{"allowed":false,"retryAfterSecs":30,"rule":0}` (the index of the refusing rule).
+/// `{"allowed":false,"retryAfterSecs":30,"rule":0}` (the index of the refusing rule), with
+/// `"note"` when the refusing key holds one (a held claim's outcome).
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct LimiterAnswer {
@@ -374,6 +451,9 @@ pub struct LimiterAnswer {
     retry_after_secs: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     rule: Option<usize>,
+    /// The refusing key's note.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 impl From<Decision> for LimiterAnswer {
@@ -383,6 +463,7 @@ impl From<Decision> for LimiterAnswer {
                 allowed: true,
                 retry_after_secs: None,
                 rule: None,
+                note: None,
             },
             Decision::Limited {
                 retry_after_secs,
@@ -391,15 +472,27 @@ impl From<Decision> for LimiterAnswer {
                 allowed: false,
                 retry_after_secs: Some(retry_after_secs),
                 rule: Some(rule),
+                note: None,
             },
         }
     }
 }
 
 impl LimiterAnswer {
+    /// What a claim found: [`Claim::Won`] when allowed, else [`Claim::Held`] with the note.
+    pub fn claim(self) -> Result<Claim, Error> {
+        if self.note.as_ref().is_some_and(|n| n.len() > MAX_NOTE) {
+            return Err(malformed());
+        }
+        Ok(match self.decision()? {
+            Decision::Allowed => Claim::Won,
+            Decision::Limited { .. } => Claim::Held(self.note),
+        })
+    }
+
     /// The decision it carries (a refusal names its wait and its rule).
-    pub fn decision(self) -> Result<Decision, Error> {
-        match self {
+    pub fn decision(&self) -> Result<Decision, Error> {
+        match *self {
             LimiterAnswer { allowed: true, .. } => Ok(Decision::Allowed),
             LimiterAnswer {
                 retry_after_secs: Some(retry_after_secs),
@@ -501,10 +594,11 @@ mod tests {
     }
 
     /// A question as the Durable Object reads it (serde_json, as the wasm package does).
-    fn question(json: &str) -> Result<(Vec<Rule>, Action, u64), Error> {
-        serde_json::from_str::<LimiterQuestion>(json)
+    fn question(json: &str) -> Result<(Vec<Rule>, Action, u64, Option<String>), Error> {
+        let q = serde_json::from_str::<LimiterQuestion>(json)
             .map_err(|_| malformed())?
-            .checked()
+            .checked()?;
+        Ok((q.rules, q.action, q.now, q.note))
     }
 
     /// An answer as the proxy reads it.
@@ -512,6 +606,35 @@ mod tests {
         serde_json::from_str::<LimiterAnswer>(json)
             .map_err(|_| malformed())?
             .decision()
+    }
+
+    #[test]
+    fn a_claim_is_held_for_its_window_shares_its_note_and_can_be_given_up() {
+        let mut l = Limiter::default();
+        let held = rule("idem:+14155550100:sms:k", 1, 30);
+        assert_eq!(l.claim(&held, 1_000), Claim::Won);
+        assert_eq!(l.claim(&held, 2_000), Claim::Held(None), "at work");
+        l.leave_note(&held.key, "00000000-0000-4000-8000-000000000001");
+        assert_eq!(
+            l.claim(&held, 3_000),
+            Claim::Held(Some("00000000-0000-4000-8000-000000000001".into()))
+        );
+        assert_eq!(l.claim(&held, 31_000), Claim::Won, "the window lapsed");
+        l.undo(std::slice::from_ref(&held), 31_000);
+        assert_eq!(
+            l.claim(&held, 31_500),
+            Claim::Won,
+            "given up, claimed afresh"
+        );
+        // A note is bounded, and only a held key takes one.
+        l.leave_note(&held.key, &"n".repeat(MAX_NOTE + 1));
+        l.leave_note("idem:nobody", "n");
+        assert_eq!(l.claim(&held, 32_000), Claim::Held(None));
+        assert_eq!(l.note("idem:nobody"), None);
+        // A stored key comes back with its note.
+        let mut other = Limiter::default();
+        other.load(&held.key, l.events(&held.key), 30_000, Some("n".into()));
+        assert_eq!(other.claim(&held, 32_000), Claim::Held(Some("n".into())));
     }
 
     #[test]
@@ -525,12 +648,26 @@ mod tests {
                 action,
                 now: 1_700_000_000_123,
                 rules: rules.clone(),
+                note: None,
             };
             assert_eq!(
                 question(&serde_json::to_string(&asked).unwrap()).unwrap(),
-                (rules.clone(), action, 1_700_000_000_123)
+                (rules.clone(), action, 1_700_000_000_123, None)
             );
         }
+        let noted =
+            r#"{"action":"note","now":1,"rules":[{"key":"k","limit":1,"windowMs":1}],"note":"n"}"#;
+        assert_eq!(question(noted).unwrap().3.as_deref(), Some("n"));
+        let note_of = |n: &str| {
+            format!(
+                r#"{{"action":"note","now":1,"rules":[{{"key":"k","limit":1,"windowMs":1}}],"note":"{n}"}}"#
+            )
+        };
+        assert!(question(&note_of(&"n".repeat(MAX_NOTE))).is_ok());
+        assert!(
+            question(&note_of(&"n".repeat(MAX_NOTE + 1))).is_err(),
+            "a note is bounded"
+        );
         for decision in [
             Decision::Allowed,
             Decision::Limited {
@@ -551,6 +688,8 @@ mod tests {
             r#"{"action":"record","now":-1,"rules":[{"key":"k","limit":1,"windowMs":1}]}"#,
             r#"{"action":"record","now":1,"rules":[{"key":"","limit":1,"windowMs":1}]}"#,
             r#"{"action":"record","now":1,"rules":[{"key":"k","limit":1.5,"windowMs":1}]}"#,
+            r#"{"action":"note","now":1,"rules":[{"key":"k","limit":1,"windowMs":1}]}"#,
+            r#"{"action":"record","now":1,"rules":[{"key":"k","limit":1,"windowMs":1}],"note":"n"}"#,
         ] {
             assert!(question(bad).is_err(), "{bad}");
         }
@@ -575,6 +714,7 @@ mod tests {
                 limit: 2,
                 window_ms: 3,
             }],
+            note: None,
         };
         assert_eq!(
             serde_json::to_string(&asked).unwrap(),
@@ -617,7 +757,7 @@ mod tests {
         l.apply(&r, true, 1);
         l.apply(&r, true, 2);
         let mut other = Limiter::default();
-        other.load("k", l.events("k"), 10_000);
+        other.load("k", l.events("k"), 10_000, None);
         assert!(matches!(other.apply(&r, true, 3), Decision::Limited { .. }));
     }
 

@@ -20,6 +20,7 @@ use super::limits::MemoryStore;
 use super::proof;
 
 mod attacks;
+mod idempotency;
 
 const TOKEN: &str = "plivo-auth-token-for-tests";
 const SECRET: &str = "proof-secret-of-at-least-32-characters";
@@ -63,6 +64,8 @@ struct FakePlivo {
     /// Validations wait once before answering, as a real network does: requests sent at
     /// once then overlap.
     slow_validations: RefCell<bool>,
+    /// Creates wait once before answering, likewise.
+    slow_creates: RefCell<bool>,
 }
 
 /// Pending on its first poll, ready on the second.
@@ -120,6 +123,9 @@ impl FakePlivo {
 
 impl Backend for FakePlivo {
     async fn create_session(&self, params: CreateSessionParams) -> Result<String, Error> {
+        if *self.slow_creates.borrow() {
+            YieldOnce(false).await;
+        }
         self.call()?;
         let recipient = params.recipient.digits().to_owned();
         if self.like_plivo.get() {
@@ -204,6 +210,12 @@ impl Backend for FakePlivo {
             None,
             None,
         ))
+    }
+
+    /// Yields once (other requests run meanwhile) and moves the clock on.
+    async fn sleep(&self, ms: u64) {
+        YieldOnce(false).await;
+        self.clock.set(self.clock.get() + ms);
     }
 }
 
@@ -1242,7 +1254,7 @@ fn cors_answers_allowed_origins_only() {
     );
     assert_eq!(
         a.header("Access-Control-Allow-Headers"),
-        Some("Content-Type")
+        Some("Content-Type, Idempotency-Key")
     );
     preflight.headers = vec![("origin".into(), "https://evil.example".into())];
     assert_eq!(h.send(preflight).status, 403);

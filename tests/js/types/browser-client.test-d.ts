@@ -1,7 +1,7 @@
 // Type-checked with usage.test-d.ts (scripts/test-js), never run: the page-side subpath
 // "plivo-verify-wasm/browser-client" and its types, through the exports map.
 import { VerifyBrowserClient, VerifyError } from "plivo-verify-wasm/browser-client";
-import type { CheckResult, SessionStatusResult, StartResult, VerifyErrorCode } from "plivo-verify-wasm/browser-client";
+import type { CheckResult, SessionStatusResult, StartOptions, StartResult, VerifyErrorCode } from "plivo-verify-wasm/browser-client";
 
 export async function page(phone: string, code: string): Promise<string | null> {
   const verify = new VerifyBrowserClient({ endpoint: "/verify", timeoutMs: 5_000 });
@@ -18,6 +18,10 @@ export async function page(phone: string, code: string): Promise<string | null> 
       void why;
     }
   }
+  const once: StartOptions = { channel: "sms", idempotencyKey: crypto.randomUUID() };
+  void verify.start(phone, once);
+  // @ts-expect-error an Idempotency-Key is a string
+  void verify.start(phone, { idempotencyKey: 7 });
   // @ts-expect-error "fax" is not a channel
   void verify.start(phone, { channel: "fax" });
   // @ts-expect-error the reason exists only when not verified

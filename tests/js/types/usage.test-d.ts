@@ -204,6 +204,7 @@ export async function flow(env: Env): Promise<void> {
         case "upstream_timeout":
         case "limits_unavailable":
         case "on_status_failed":
+        case "in_progress":
         case "replayed_callback":
           break;
         default: {
