@@ -27,4 +27,5 @@ export type VerifyErrorCode =
   | "limits_unavailable"
   | "on_status_failed"
   | "in_progress"
+  | "challenge_failed"
   | "replayed_callback";

@@ -86,7 +86,8 @@ impl VerifyBrowserClient {
     /// Sends a code to `recipient` (as typed: spaces, dashes and parentheses are fine).
     /// Each start carries an `Idempotency-Key`: `idempotencyKey` when given (one per user
     /// action), else the last start's for the same number and channel within 30 s, else a
-    /// new one; so a double click or a retried start sends one code.
+    /// new one; so a double click or a retried start sends one code. `challengeToken`: the
+    /// bot check's token (Turnstile's widget response), when the proxy has one.
     #[wasm_bindgen(unchecked_return_type = "Promise<StartResult>")]
     pub fn start(
         &self,
@@ -103,19 +104,27 @@ impl VerifyBrowserClient {
                 is_idempotency_key,
                 IDEMPOTENCY_KEY,
             )?;
+            let token = optional_text(
+                "challengeToken",
+                options.take("challengeToken"),
+                is_challenge_token,
+                CHALLENGE_TOKEN,
+            )?;
             options.finish()?;
             let key = key.unwrap_or_else(|| {
                 self.key_for(&recipient, channel.unwrap_or(Channel::Sms).as_str())
             });
-            // The values are checked types (a `+` and digits, `sms` or `voice`): nothing in
-            // them needs escaping, so the JSON is written as is, with no writer in this module.
-            let body = match channel {
-                Some(channel) => format!(
-                    r#"{{"recipient":"{recipient}","channel":"{}"}}"#,
-                    channel.as_str()
-                ),
-                None => format!(r#"{{"recipient":"{recipient}"}}"#),
-            };
+            // The values are checked (a `+` and digits, `sms` or `voice`, a token of base64
+            // characters): nothing in them needs escaping, so the JSON is written as is, with
+            // no writer in this module.
+            let mut body = format!(r#"{{"recipient":"{recipient}""#);
+            if let Some(channel) = channel {
+                body += &format!(r#","channel":"{}""#, channel.as_str());
+            }
+            if let Some(token) = token {
+                body += &format!(r#","challengeToken":"{token}""#);
+            }
+            body.push('}');
             Ok((body, key))
         })();
         match request {

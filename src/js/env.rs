@@ -35,7 +35,7 @@ const CLIENT_VARS: [(&str, &str, Kind); 3] = [
 
 /// The proxy's variables beyond the client's (`PROOF_SECRET` and `PROOF_SECRET_PREVIOUS`
 /// become `proofSecrets`, read apart).
-const PROXY_VARS: [(&str, &str, Kind); 10] = [
+const PROXY_VARS: [(&str, &str, Kind); 12] = [
     ("PUBLIC_URL", "publicUrl", Kind::Text),
     ("PROOF_AUDIENCE", "proofAudience", Kind::Text),
     ("ALLOWED_ORIGINS", "allowedOrigins", Kind::List),
@@ -46,6 +46,8 @@ const PROXY_VARS: [(&str, &str, Kind); 10] = [
     ("LIMITS", "limits", Kind::Json),
     ("VERIFY_LIMITER", "limitStore", Kind::Binding),
     ("LIMIT_SHARDS", "limitShards", Kind::Integer),
+    ("TURNSTILE_SECRET_KEY", "challenge", Kind::Text),
+    ("TURNSTILE_URL", "turnstileUrl", Kind::Text),
 ];
 
 /// `env` when it is an object, else `process.env` when nothing was given.

@@ -6,6 +6,8 @@ pub mod browser;
 #[cfg(feature = "server")]
 pub mod callbacks;
 #[cfg(feature = "server")]
+pub(crate) mod challenge;
+#[cfg(feature = "server")]
 pub mod client;
 pub mod convert;
 #[cfg(feature = "server")]

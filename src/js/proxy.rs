@@ -14,6 +14,7 @@ use crate::api::options::Options;
 use crate::api::params::{
     is_non_empty, optional_integer, optional_text, required_text, Arg, NON_EMPTY,
 };
+use crate::js::challenge::{Challenge, RequestCheck};
 use crate::js::client::Client;
 use crate::js::convert::{self, property};
 use crate::js::env;
@@ -33,7 +34,7 @@ extern "C" {
 }
 
 /// Awaits a value that may be a promise.
-async fn settle(value: JsValue) -> Result<JsValue, JsValue> {
+pub(crate) async fn settle(value: JsValue) -> Result<JsValue, JsValue> {
     JsFuture::from(Promise::resolve(&value)).await
 }
 
@@ -44,6 +45,8 @@ struct ProxyInner {
     client_ip: Option<Function>,
     /// How long a request's body may take to arrive.
     body_timeout_ms: u32,
+    /// The bot check of `/start`, if any.
+    challenge: Option<Challenge>,
 }
 
 /// Longest address taken from the app's `clientIp` (an IPv6 address is at most 45).
@@ -130,9 +133,15 @@ impl VerifyProxy {
             if let Some(client_ip) = &inner.client_ip {
                 read.client_ip = app_client_ip(client_ip, &request).await;
             }
-            let request = read;
             let now_ms = js_sys::Date::now() as u64;
-            let handled = inner.proxy.handle(&request, now_ms).await;
+            let check = inner.challenge.as_ref().map(|challenge| RequestCheck {
+                challenge,
+                request: &request,
+            });
+            let handled = inner
+                .proxy
+                .handle_checked(&read, now_ms, check.as_ref())
+                .await;
             for reason in &handled.shadowed {
                 // Shadow mode: the refusal that was not made. Only the guard's name: no
                 // number, address or session.
@@ -189,6 +198,7 @@ impl VerifyProxy {
         let store = Store::take_option(&mut entries, options, || {
             Rc::new(MemoryStore::with_max_keys(max_keys))
         })?;
+        let challenge = Challenge::take_option(&mut entries, options, fetch.clone())?;
         let config = ProxyConfig::from_options(entries)?;
         let backend = Client::new(&config.client, fetch);
         Ok(VerifyProxy {
@@ -201,6 +211,7 @@ impl VerifyProxy {
                 on_status,
                 client_ip,
                 body_timeout_ms,
+                challenge,
             }),
         })
     }

@@ -46,6 +46,8 @@ export interface StartOptions {
    * Default: the last start's for the same number and channel within 30 s, else a new one.
    */
   idempotencyKey?: string;
+  /** The bot check's token (Turnstile's widget response), when the proxy has `challenge`. */
+  challengeToken?: string;
 }
 "#;
 
@@ -247,6 +249,16 @@ export interface VerifyProxyOptions extends VerifyClientOptions {
    * socket); it counts before any header. A throw or a non-string counts as unknown.
    */
   clientIp?: (request: Request) => string | Promise<string>;
+  /**
+   * A bot check on `/start`, whose body must then carry `challengeToken`: Cloudflare
+   * Turnstile's secret key (each token is checked with siteverify, with the client's address
+   * and an idempotency key; tokens are single-use), or your own check (only `true` passes).
+   * A missing or failing token is refused (403, reason `challenge_failed`) before any limit
+   * counts it, and nothing is sent.
+   */
+  challenge?: string | ((request: Request, token: string) => boolean | Promise<boolean>);
+  /** Where siteverify is (the sandbox's emulator, in tests); default Cloudflare's. */
+  turnstileUrl?: string;
   /**
    * Auth tokens of subaccounts whose sessions send callbacks here: their `X-Plivo-Signature-V2`
    * is made with the subaccount's token (`X-Plivo-Signature-Ma-V2` always with `authToken`).

@@ -61,6 +61,8 @@ pub enum ErrorCode {
     OnStatusFailed,
     /// Proxy: a start with the same `Idempotency-Key` is still at work (409).
     InProgress,
+    /// Proxy: the bot check (`challengeToken`) was missing or did not pass (403).
+    ChallengeFailed,
     /// A correctly signed callback whose nonce was already accepted: a replay, or a repeat
     /// of one handled before. It is not handled again.
     ReplayedCallback,

@@ -347,6 +347,15 @@ pub fn is_idempotency_key(text: &str) -> bool {
     (1..=128).contains(&text.len()) && text.bytes().all(allowed)
 }
 
+/// A bot check's token (`challengeToken`, e.g. Turnstile's widget response): 1 to 2,048
+/// letters, digits or `-_.:+/=` (base64 and base64url, nothing a JSON string escapes).
+pub const CHALLENGE_TOKEN: &str = "1 to 2048 letters, digits or -_.:+/=";
+/// See [`CHALLENGE_TOKEN`].
+pub fn is_challenge_token(text: &str) -> bool {
+    let allowed = |b: u8| b.is_ascii_alphanumeric() || b"-_.:+/=".contains(&b);
+    (1..=2048).contains(&text.len()) && text.bytes().all(allowed)
+}
+
 /// An absolute http(s) URL.
 pub const HTTP_URL: &str = "an absolute http(s) URL";
 /// See [`HTTP_URL`].

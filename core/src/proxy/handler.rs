@@ -10,8 +10,8 @@ use crate::api::error::{Error, ErrorCode};
 use crate::api::model::Session;
 use crate::api::options::{CreateSessionParams, Options};
 use crate::api::params::{
-    is_idempotency_key, is_otp, required_text, Channel, SessionUuid, E164, IDEMPOTENCY_KEY, OTP,
-    UUID,
+    is_challenge_token, is_idempotency_key, is_otp, optional_text, required_text, Channel,
+    SessionUuid, CHALLENGE_TOKEN, E164, IDEMPOTENCY_KEY, OTP, UUID,
 };
 
 use super::address::{client_bucket, Sources};
@@ -47,6 +47,24 @@ pub trait Backend {
     /// Waits `ms` milliseconds (the runtime's timer): while a repeat of an idempotent start
     /// waits for the first one's outcome.
     async fn sleep(&self, ms: u64);
+}
+
+/// A bot check of `/start` (Cloudflare Turnstile's siteverify, or the app's own function),
+/// for one request.
+#[allow(async_fn_in_trait)]
+pub trait Challenger {
+    /// Whether `token` passes, for a client at `remote_ip` (when its address is known).
+    /// `Err`: the check could not be made (nothing is sent then either).
+    async fn passes(&self, token: &str, remote_ip: Option<&str>) -> Result<bool, Error>;
+}
+
+/// No bot check: the proxy's `challenge` option is not set.
+pub struct NoChallenge;
+
+impl Challenger for NoChallenge {
+    async fn passes(&self, _: &str, _: Option<&str>) -> Result<bool, Error> {
+        Ok(true)
+    }
 }
 
 /// Where the limits' counts live (one isolate's memory, or a Durable Object).
@@ -265,8 +283,20 @@ pub struct Proxy<B, S> {
 }
 
 impl<B: Backend, S: LimitStore> Proxy<B, S> {
-    /// Answers one request at `now_ms` (Unix milliseconds).
+    /// Answers one request at `now_ms` (Unix milliseconds), with no bot check.
     pub async fn handle(&self, request: &ProxyRequest, now_ms: u64) -> Handled {
+        self.handle_checked(request, now_ms, None::<&NoChallenge>)
+            .await
+    }
+
+    /// Answers one request at `now_ms`; with a `challenger`, `/start` must carry a
+    /// `challengeToken` that passes it.
+    pub async fn handle_checked<C: Challenger>(
+        &self,
+        request: &ProxyRequest,
+        now_ms: u64,
+        challenger: Option<&C>,
+    ) -> Handled {
         let own_origin = origin_of(&request.url);
         let route = route(
             &self.config.base_path,
@@ -305,7 +335,7 @@ impl<B: Backend, S: LimitStore> Proxy<B, S> {
             }
             (_, Route::Status(uuid)) => self.status(uuid, &call).await,
             (_, Route::Start) => match (json_body(request), idempotency_key(request)) {
-                (Ok(body), Ok(key)) => self.start(body, key, &call).await,
+                (Ok(body), Ok(key)) => self.start(body, key, challenger, &call).await,
                 (Err(response), _) | (_, Err(response)) => response,
             },
             (_, Route::Check) => match json_body(request) {
@@ -512,15 +542,28 @@ impl<B: Backend, S: LimitStore> Proxy<B, S> {
     }
 
     /// `/start`: sends a code, once per `Idempotency-Key` (see [`Proxy::start_once`]).
-    async fn start(&self, mut body: Options, key: Option<&str>, call: &Call) -> ProxyResponse {
+    async fn start<C: Challenger>(
+        &self,
+        mut body: Options,
+        key: Option<&str>,
+        challenger: Option<&C>,
+        call: &Call,
+    ) -> ProxyResponse {
         let recipient = E164::from_typed_arg("recipient", body.take("recipient"));
         let channel = Channel::from_arg("channel", body.take("channel"));
-        let (recipient, channel) = match (recipient, channel, body.finish()) {
-            (Ok(recipient), Ok(channel), Ok(())) => (recipient, channel),
-            (Err(e), ..) | (_, Err(e), _) | (.., Err(e)) => {
+        let token = optional_text(
+            "challengeToken",
+            body.take("challengeToken"),
+            is_challenge_token,
+            CHALLENGE_TOKEN,
+        );
+        let (recipient, channel, token) = match (recipient, channel, token, body.finish()) {
+            (Ok(recipient), Ok(channel), Ok(token), Ok(())) => (recipient, channel, token),
+            (Err(e), ..) | (_, Err(e), ..) | (_, _, Err(e), _) | (.., Err(e)) => {
                 return error(400, ErrorCode::InvalidArgument, &e.message)
             }
         };
+        let check = challenger.map(|c| (c, token.as_deref()));
         if !self.country_allowed(&recipient) {
             if !self.config.shadow {
                 return refusal(
@@ -547,8 +590,8 @@ impl<B: Backend, S: LimitStore> Proxy<B, S> {
         };
         let channel = channel.unwrap_or(Channel::Sms).as_str();
         let started = match key {
-            Some(key) => self.start_once(key, params, channel, call).await,
-            None => self.send(params, channel, call).await,
+            Some(key) => self.start_once(key, params, channel, check, call).await,
+            None => self.send(params, channel, check, call).await,
         };
         match started {
             Ok(started) => json(200, &started),
@@ -561,11 +604,12 @@ impl<B: Backend, S: LimitStore> Proxy<B, S> {
     /// any instance sharing the limit store, answer what it answered without sending. A
     /// repeat waits (at most [`IDEMPOTENT_WAIT_MS`]) while the first is at work; if the
     /// first fails, the key is given up and a repeat sends afresh.
-    async fn start_once(
+    async fn start_once<C: Challenger>(
         &self,
         key: &str,
         params: CreateSessionParams,
         channel: &str,
+        check: Option<(&C, Option<&str>)>,
         call: &Call,
     ) -> Result<StartResult, ProxyResponse> {
         let limits = &self.config.limits;
@@ -607,7 +651,7 @@ impl<B: Backend, S: LimitStore> Proxy<B, S> {
             }
         }
         let claimed_at = call.now_ms + waited;
-        let started = self.send(params, channel, call).await;
+        let started = self.send(params, channel, check, call).await;
         let kept = match &started {
             Ok(started) => self
                 .store
@@ -622,13 +666,17 @@ impl<B: Backend, S: LimitStore> Proxy<B, S> {
         started
     }
 
-    /// Sends a code, once the send guards allow it.
-    async fn send(
+    /// Sends a code, once the bot check (when there is one) and the send guards allow it.
+    async fn send<C: Challenger>(
         &self,
         params: CreateSessionParams,
         channel: &str,
+        check: Option<(&C, Option<&str>)>,
         call: &Call,
     ) -> Result<StartResult, ProxyResponse> {
+        if let Some((challenger, token)) = check {
+            self.challenge(challenger, token, call).await?;
+        }
         let recipient = params.recipient.as_str().to_owned();
         let recipient = recipient.as_str();
         let sends = self.send_guards(recipient, channel, call);
@@ -657,6 +705,50 @@ impl<B: Backend, S: LimitStore> Proxy<B, S> {
                 Err(upstream(&e))
             }
         }
+    }
+
+    /// The bot check: first of the guards, so that a bot without a passing token uses up
+    /// no limit (not even the shared `sendsTotal`) and no token is spent on a repeat of an
+    /// idempotent start. In shadow mode a failure is logged and let through.
+    async fn challenge<C: Challenger>(
+        &self,
+        challenger: &C,
+        token: Option<&str>,
+        call: &Call,
+    ) -> Result<(), ProxyResponse> {
+        let passed = match token {
+            None => false,
+            // The address as the check's provider sees it: not the shared bucket, nor an
+            // IPv6 /64 (a prefix is not an address).
+            Some(token) => {
+                let remote_ip =
+                    Some(call.ip.as_str()).filter(|ip| *ip != "unknown" && !ip.contains('/'));
+                challenger.passes(token, remote_ip).await.map_err(|_| {
+                    error(
+                        502,
+                        ErrorCode::UpstreamError,
+                        "the bot check could not be reached",
+                    )
+                })?
+            }
+        };
+        if passed {
+            return Ok(());
+        }
+        if self.config.shadow {
+            call.shadowed.borrow_mut().push("challenge_failed");
+            return Ok(());
+        }
+        let message = match token {
+            None => "a bot check is required: send challengeToken",
+            Some(_) => "the bot check did not pass",
+        };
+        Err(refusal(
+            403,
+            ErrorCode::ChallengeFailed,
+            message,
+            Some("challenge_failed"),
+        ))
     }
 
     /// Takes back what `guards` counted for this request (a failure on our side or

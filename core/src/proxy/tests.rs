@@ -20,6 +20,7 @@ use super::limits::MemoryStore;
 use super::proof;
 
 mod attacks;
+mod challenge;
 mod idempotency;
 
 const TOKEN: &str = "plivo-auth-token-for-tests";

@@ -5,13 +5,14 @@ mod body;
 mod dev;
 mod plivo;
 pub mod server;
+mod turnstile;
 
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::{from_fn_with_state, map_response_with_state};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{extract::State, Json, Router};
 use serde::Serialize;
 
@@ -100,8 +101,13 @@ pub fn router(app: App) -> Router {
         .route(&format!("{one}/"), get(plivo::get).post(plivo::validate))
         .route(one, get(plivo::get).post(plivo::validate))
         .route_layer(from_fn_with_state(app.clone(), auth::require));
+    // Cloudflare Turnstile's siteverify, emulated (its own state: no Plivo account).
+    let siteverify = Router::new()
+        .route("/turnstile/v0/siteverify", post(turnstile::siteverify))
+        .with_state(turnstile::Siteverify::default());
     Router::new()
         .merge(plivo_routes)
+        .merge(siteverify)
         .nest(
             "/__sandbox",
             dev::routes().route_layer(from_fn_with_state(app.clone(), dev::loopback_only)),

@@ -205,6 +205,7 @@ export async function flow(env: Env): Promise<void> {
         case "limits_unavailable":
         case "on_status_failed":
         case "in_progress":
+        case "challenge_failed":
         case "replayed_callback":
           break;
         default: {
