@@ -30,6 +30,10 @@ extern "C" {
     #[wasm_bindgen(js_name = newIdempotencyKey)]
     pub(crate) fn new_idempotency_key() -> String;
 
+    /// WebOTP's code, or `undefined` (see the file).
+    #[wasm_bindgen(js_name = receiveOtp)]
+    pub(crate) fn receive_otp(signal: &JsValue) -> Promise;
+
     /// What `exchange` resolves to.
     type Exchanged;
     #[wasm_bindgen(method, getter, structural, js_name = notResponse)]

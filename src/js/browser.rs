@@ -3,6 +3,8 @@
 //! rejects with the same `VerifyError`s, as the rest of the package.
 
 use std::cell::RefCell;
+use std::future::Future;
+use std::pin::Pin;
 
 use js_sys::{Function, Promise};
 use wasm_bindgen::prelude::*;
@@ -13,7 +15,14 @@ use crate::api::options::{Options, DEFAULT_TIMEOUT_MS};
 use crate::api::params::*;
 use crate::js::convert;
 use crate::js::error;
-use crate::transport::{exchange, headers, new_idempotency_key, read_reply};
+use crate::transport::{exchange, headers, new_idempotency_key, read_reply, receive_otp};
+
+/// A promise of `future`, through one instance of `future_to_promise` for the module (each
+/// future type would bring its own copy of the glue).
+fn promise(future: impl Future<Output = Result<JsValue, JsValue>> + 'static) -> Promise {
+    let boxed: Pin<Box<dyn Future<Output = Result<JsValue, JsValue>>>> = Box::pin(future);
+    future_to_promise(boxed)
+}
 
 /// A path such as `/verify`, or an absolute http(s) URL; no trailing slash.
 fn is_endpoint(text: &str) -> bool {
@@ -150,6 +159,34 @@ impl VerifyBrowserClient {
         self.send("POST", "/check".to_owned(), body, None)
     }
 
+    /// WebOTP: where the browser can read the code from the SMS itself (`OTPCredential`),
+    /// waits for it while the page waits for the user; resolves to the code (4 to 8 digits)
+    /// or `null` (no WebOTP, the user declined, or `signal` aborted: abort it when the flow
+    /// ends). The SMS must end with `@your.domain #123456` (see the README: a Plivo template).
+    ///
+    /// ```js
+    /// const waiting = new AbortController();
+    /// verify.receiveCode(waiting.signal).then((code) => code && submit(code));
+    /// ```
+    #[wasm_bindgen(js_name = receiveCode, unchecked_return_type = "Promise<string | null>")]
+    pub fn receive_code(
+        &self,
+        #[wasm_bindgen(unchecked_optional_param_type = "AbortSignal")] signal: JsValue,
+    ) -> Promise {
+        let checked = (signal.is_undefined() || signal.is_object())
+            .then_some(())
+            .ok_or_else(|| Error::invalid_argument("signal", "must be an AbortSignal"));
+        promise(async move {
+            checked.map_err(error::to_js)?;
+            let code = wasm_bindgen_futures::JsFuture::from(receive_otp(&signal))
+                .await
+                .ok()
+                .and_then(|code| code.as_string())
+                .filter(|code| is_otp(code));
+            Ok(code.map_or(JsValue::NULL, JsValue::from))
+        })
+    }
+
     /// A session's `{ status, channel, attempts }`.
     #[wasm_bindgen(unchecked_return_type = "Promise<SessionStatusResult>")]
     pub fn status(
@@ -176,7 +213,7 @@ impl VerifyBrowserClient {
         let url = format!("{}{path}", self.endpoint);
         let fetch = self.fetch.clone();
         let timeout_ms = self.timeout_ms;
-        future_to_promise(async move {
+        promise(async move {
             let body = body.map_err(error::to_js)?;
             let request = ProxyCall {
                 url: &url,

@@ -136,3 +136,21 @@ export function newIdempotencyKey() {
   const digits = () => Math.random().toString(36).slice(2);
   return `${Date.now().toString(36)}-${digits()}-${digits()}`;
 }
+
+/**
+ * WebOTP: the code of the SMS that just arrived, read by the browser (where `OTPCredential`
+ * exists: Chrome on Android, Safari fills it through `autocomplete="one-time-code"` instead).
+ * Asks `navigator.credentials.get({ otp: { transport: ["sms"] }, signal })`; resolves to its
+ * `code`, or `undefined` when the browser has no WebOTP, the user declined, or `signal`
+ * aborted the wait.
+ */
+export async function receiveOtp(signal) {
+  const credentials = globalThis.navigator?.credentials;
+  if (typeof globalThis.OTPCredential === "undefined" || typeof credentials?.get !== "function") return undefined;
+  try {
+    const credential = await credentials.get({ otp: { transport: ["sms"] }, ...(signal ? { signal } : {}) });
+    return typeof credential?.code === "string" ? credential.code : undefined;
+  } catch {
+    return undefined;
+  }
+}

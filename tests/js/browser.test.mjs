@@ -55,7 +55,36 @@ try {
   const lean = await import("plivo-verify-wasm/browser-client");
   const sent = [];
   const leanClient = new lean.VerifyBrowserClient({ fetch: async (...args) => { sent.push(args); throw new Error("not called"); } });
+  // WebOTP with navigator.credentials stubbed (no SMS arrives in a test): none without
+  // OTPCredential; then the code the browser read, a non-code, and a wait aborted.
+  // (Chromium has OTPCredential even on desktop, where no SMS ever comes: removed for the
+  // first case.)
+  delete window.OTPCredential;
+  const webOtp = { without: await leanClient.receiveCode() };
+  const asked = [];
+  let mode = "code";
+  window.OTPCredential = class OTPCredential {};
+  Object.defineProperty(navigator, "credentials", { configurable: true, value: {
+    get(options) {
+      asked.push({ transport: options.otp?.transport, signal: options.signal instanceof AbortSignal });
+      if (mode === "code") return Promise.resolve({ type: "otp", code: "123456" });
+      if (mode === "bad") return Promise.resolve({ type: "otp", code: "12ab" });
+      return new Promise((_, reject) => options.signal.addEventListener("abort", () => reject(new DOMException("aborted", "AbortError"))));
+    },
+  } });
+  const waiting = new AbortController();
+  webOtp.code = await leanClient.receiveCode(waiting.signal);
+  mode = "bad";
+  webOtp.notACode = await leanClient.receiveCode();
+  mode = "wait";
+  const aborted = new AbortController();
+  const pending = leanClient.receiveCode(aborted.signal);
+  setTimeout(() => aborted.abort(), 50);
+  webOtp.aborted = await pending;
+  webOtp.badSignal = await outcome(() => leanClient.receiveCode("soon"));
+  webOtp.asked = asked;
   await post({
+    webOtp,
     browserClient: {
       exports: Object.keys(lean).sort(),
       sameVerifyError: lean.VerifyError === VerifyError,
@@ -154,4 +183,17 @@ async function flowIn(run) {
   assert.deepEqual(lean.badCode, error("invalid_argument", { argument: "otp" }));
   assert.equal(lean.sent, 0, "nothing sent for bad input");
   assert.deepEqual(lean.stillWorks, error("network"), "a good call reaches fetch (which fails here)");
+  // WebOTP (navigator.credentials stubbed): the code read, nothing for a non-code, null when
+  // aborted or unsupported; always asked for SMS, with the caller's signal.
+  const { webOtp } = result;
+  assert.equal(webOtp.without, null, "no OTPCredential: null, nothing asked");
+  assert.equal(webOtp.code, "123456");
+  assert.equal(webOtp.notACode, null);
+  assert.equal(webOtp.aborted, null);
+  assert.deepEqual(webOtp.badSignal, error("invalid_argument", { argument: "signal" }));
+  assert.deepEqual(webOtp.asked, [
+    { transport: ["sms"], signal: true },
+    { transport: ["sms"], signal: false },
+    { transport: ["sms"], signal: true },
+  ]);
 }

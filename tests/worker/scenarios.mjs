@@ -616,7 +616,11 @@ export const scenarios = {
           }
           assert.fail("resolved");
         };
-        const limited = await failure(client.start("+14155550220"));
+        // Started again within 30 s (a double click, a retry): the same key, the first
+        // answer, nothing sent. A new user action (its own key) meets the resend wait.
+        const again = await client.start("+14155550220");
+        assert.equal(again.sessionUuid, uuid, "the same start's answer");
+        const limited = await failure(client.start("+14155550220", { idempotencyKey: "a-second-click" }));
         assert.equal(limited.code, "rate_limited");
         assert.equal(limited.status, 429);
         assert.equal(limited.reason, "resend_wait", "the guard that refused reaches the page");

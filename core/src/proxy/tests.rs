@@ -264,6 +264,18 @@ fn config(extra: Vec<(&str, Arg)>) -> ProxyConfig {
 struct Harness {
     proxy: Proxy<FakePlivo, MemoryStore>,
     now: RefCell<u64>,
+    /// The bot check every request meets, when set.
+    challenge: Option<HumanCheck>,
+}
+
+/// A bot check that passes the tokens people have (`human…`) and no other: a script that
+/// cannot solve it has none.
+struct HumanCheck;
+
+impl super::handler::Challenger for HumanCheck {
+    async fn passes(&self, token: &str, _: Option<&str>) -> Result<bool, Error> {
+        Ok(token.starts_with("human"))
+    }
 }
 
 fn harness() -> Harness {
@@ -280,6 +292,7 @@ fn harness_with(extra: Vec<(&str, Arg)>) -> Harness {
             store: MemoryStore::default(),
         },
         now: RefCell::new(T0),
+        challenge: None,
     }
 }
 
@@ -320,7 +333,11 @@ impl Harness {
             response,
             event,
             shadowed,
-        } = block_on(self.proxy.handle(&request, *self.now.borrow()));
+        } = block_on(self.proxy.handle_checked(
+            &request,
+            *self.now.borrow(),
+            self.challenge.as_ref(),
+        ));
         // No secret ever leaves in an answer.
         let everything = format!("{} {:?}", response.body, response.headers);
         for secret in [TOKEN, SECRET, OTP] {

@@ -22,6 +22,8 @@ export async function page(phone: string, code: string): Promise<string | null> 
   void verify.start(phone, once);
   // @ts-expect-error an Idempotency-Key is a string
   void verify.start(phone, { idempotencyKey: 7 });
+  const received: string | null = await verify.receiveCode(new AbortController().signal);
+  void received;
   // @ts-expect-error "fax" is not a channel
   void verify.start(phone, { channel: "fax" });
   // @ts-expect-error the reason exists only when not verified
