@@ -6,6 +6,7 @@
 //   workerd.js  Cloudflare-style workers: `import wasm from "./….wasm"` + initSync
 //   api.js      what those three export (checked against the glue's exports)
 //   browser-client.js  the browser client's own module
+//   element.js  <verify-phone>, on the browser client (element.d.ts: its types)
 //   index.d.ts  the types of all three (the generated d.ts plus VerifyError)
 //   package.json  with an `exports` map choosing among them by condition
 //
@@ -31,6 +32,7 @@ const BROWSER_GLUE = `./${BROWSER_NAME}.js`;
 const BROWSER_GLUE_DTS = `./${BROWSER_NAME}.d.ts`;
 const BROWSER_WASM = `./${BROWSER_NAME}_bg.wasm`;
 const BROWSER_ENTRY = "./browser-client.js";
+const ELEMENT_ENTRY = "./element.js";
 const SNIPPET_FILE = "src/js/verify_error.js";
 
 function fail(message) {
@@ -307,6 +309,11 @@ write(
     errorTypes,
 );
 
+// "./element": <verify-phone>, plain JS over the browser client's module; its types are
+// checked in next to it.
+exportsExactly(ELEMENT_ENTRY.slice(2), copyEntry(ELEMENT_ENTRY.slice(2)), ["DEFAULT_STRINGS", "VerifyPhoneElement", "normalise"]);
+write("./element.d.ts", readFileSync(join(npm, "element.d.ts"), "utf8"));
+
 // ---------------------------------------------------------------------------------------
 // package.json
 
@@ -322,6 +329,8 @@ const files = [
   BROWSER_GLUE.slice(2),
   BROWSER_GLUE_DTS.slice(2),
   BROWSER_WASM.slice(2),
+  ELEMENT_ENTRY.slice(2),
+  "element.d.ts",
   ...(existsSync(join(pkg, "snippets")) ? ["snippets/"] : []),
 ];
 const manifest = {
@@ -344,13 +353,14 @@ const manifest = {
       default: "./browser.js",
     },
     "./browser-client": { types: "./browser-client.d.ts", default: BROWSER_ENTRY },
+    "./element": { types: "./element.d.ts", default: ELEMENT_ENTRY },
     "./raw": { types: GLUE_DTS, default: GLUE },
     [WASM]: WASM,
     [BROWSER_WASM]: BROWSER_WASM,
     "./package.json": "./package.json",
   },
   // The entries instantiate the module at import: a bundler must keep them.
-  sideEffects: [...ENTRIES, BROWSER_ENTRY],
+  sideEffects: [...ENTRIES, BROWSER_ENTRY, ELEMENT_ENTRY],
   engines: { node: ">=18" },
 };
 write("./package.json", JSON.stringify(manifest, null, 2) + "\n");

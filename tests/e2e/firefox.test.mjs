@@ -44,3 +44,33 @@ test("Firefox: SMS code from the sandbox phone, typed, verified", { timeout: 90_
   mkdirSync(ARTIFACTS, { recursive: true });
   writeFileSync(join(ARTIFACTS, "firefox-verified.png"), await firefox.screenshot());
 });
+
+test("Firefox: <verify-phone> on its two-line page, SMS code read from the sandbox, verified with the proof", { timeout: 90_000 }, async () => {
+  await firefox.go(new URL("/element.html", demo.url).href);
+  await firefox.waitFor(`return customElements.get("verify-phone") !== undefined`, { what: "the element defined" });
+  // Inside the element's shadow root (WebDriver's CSS lookups stop at it): typed through
+  // input events, sent with a click.
+  const recipient = "+14155550192";
+  const inShadow = (body) => `const root = document.querySelector("verify-phone").shadowRoot; ${body}`;
+  const enter = (selector, value) =>
+    firefox.run(inShadow(`const i = root.querySelector(arguments[0]); i.focus(); i.value = arguments[1]; i.dispatchEvent(new Event("input", { bubbles: true })); return true;`), selector, value);
+  await enter("#phone", recipient);
+  await firefox.waitFor(inShadow(`return !root.querySelector("button.send").disabled`), { what: "Send enabled for a valid number" });
+  await firefox.run(inShadow(`root.querySelector("button.send").click(); return true;`));
+  await firefox.waitFor(`return document.querySelector("verify-phone").dataset.state === "sent"`, { what: "the sent state" });
+  let code;
+  for (let i = 0; i < 100 && !code; i++) {
+    const { messages } = await (await fetch(`${demo.sandbox}/__sandbox/messages?recipient=${encodeURIComponent(recipient)}`)).json();
+    code = messages[0] && /code is ([0-9 ]+)/.exec(messages[0].text)?.[1].replace(/ /g, "");
+    if (!code) await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  assert.match(code ?? "", /^[0-9]{6}$/);
+  CODES.add(code);
+  await firefox.run(`document.querySelector("verify-phone").addEventListener("verified", (e) => { document.body.dataset.verifiedFor = e.detail.recipient; }); return true;`);
+  await enter("#code", code);
+  await firefox.waitFor(`return document.querySelector("verify-phone").dataset.state === "verified"`, { what: "the verified state" });
+  assert.equal(await firefox.run(`return document.body.dataset.verifiedFor`), recipient);
+  assert.ok((await firefox.run(`return document.body.dataset.proof`)).split(".").length === 3, "the page got the proof");
+  mkdirSync(ARTIFACTS, { recursive: true });
+  writeFileSync(join(ARTIFACTS, "firefox-element-verified.png"), await firefox.screenshot());
+});

@@ -89,6 +89,8 @@ describe("the package as npm installs it", () => {
       "browser-client.d.ts",
       "browser-client.js",
       "browser.js",
+      "element.d.ts",
+      "element.js",
       "index.d.ts",
       "node.js",
       "package.json",
@@ -124,7 +126,8 @@ describe("the package as npm installs it", () => {
     ]);
     assert.deepEqual(manifest.exports["./raw"], { types: "./plivo_verify_wasm.d.ts", default: "./plivo_verify_wasm.js" });
     assert.deepEqual(manifest.exports["./browser-client"], { types: "./browser-client.d.ts", default: "./browser-client.js" });
-    assert.deepEqual([...manifest.sideEffects].sort(), ["./browser-client.js", "./browser.js", "./node.js", "./workerd.js"]);
+    assert.deepEqual(manifest.exports["./element"], { types: "./element.d.ts", default: "./element.js" });
+    assert.deepEqual([...manifest.sideEffects].sort(), ["./browser-client.js", "./browser.js", "./element.js", "./node.js", "./workerd.js"]);
     assert.equal(manifest.engines.node, ">=18");
     assert.ok(manifest.license && manifest.description && manifest.repository);
   });
@@ -135,6 +138,7 @@ describe("the package as npm installs it", () => {
     assert.match(resolve("plivo-verify-wasm/raw"), /\/node_modules\/plivo-verify-wasm\/plivo_verify_wasm\.js$/);
     assert.match(resolve("plivo-verify-wasm/plivo_verify_wasm_bg.wasm"), /\/plivo_verify_wasm_bg\.wasm$/);
     assert.match(resolve("plivo-verify-wasm/browser-client"), /\/node_modules\/plivo-verify-wasm\/browser-client\.js$/);
+    assert.match(resolve("plivo-verify-wasm/element"), /\/node_modules\/plivo-verify-wasm\/element\.js$/);
     assert.match(resolve("plivo-verify-wasm/package.json"), /\/package\.json$/);
     assert.throws(() => resolve("plivo-verify-wasm/node.js"), { code: "ERR_PACKAGE_PATH_NOT_EXPORTED" });
   });

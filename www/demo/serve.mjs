@@ -69,11 +69,11 @@ function startDemoSandbox(authToken) {
   });
 }
 
-/** The page and the package's browser client (its own small module, under /pkg/), in a fresh directory. */
+/** The pages and the package's browser client (its own small module) and element, under /pkg/, in a fresh directory. */
 function stageAssets() {
   const dir = mkdtempSync(join(tmpdir(), "plivo-verify-demo-assets-"));
-  for (const name of ["index.html", "app.js", "style.css"]) cpSync(join(here, name), join(dir, name));
-  for (const name of ["browser-client.js", "plivo_verify_browser.js", "plivo_verify_browser_bg.wasm", "snippets"]) {
+  for (const name of ["index.html", "element.html", "app.js", "style.css"]) cpSync(join(here, name), join(dir, name));
+  for (const name of ["browser-client.js", "element.js", "plivo_verify_browser.js", "plivo_verify_browser_bg.wasm", "snippets"]) {
     cpSync(join(INSTALLED, name), join(dir, "pkg", name), { recursive: true });
   }
   return dir;
