@@ -66,6 +66,8 @@ export declare class VerifyPhoneElement extends HTMLElement {
   set client(value: VerifyBrowserClient | null);
   /** What it shows now. */
   get state(): VerifyPhoneState;
+  /** Back to an empty number, as at first. */
+  reset(): void;
   addEventListener(type: "verified", listener: (event: CustomEvent<VerifiedDetail>) => void, options?: boolean | AddEventListenerOptions): void;
   addEventListener(type: "statechange", listener: (event: CustomEvent<{ state: VerifyPhoneState }>) => void, options?: boolean | AddEventListenerOptions): void;
   addEventListener(type: string, listener: EventListenerOrEventListenerObject, options?: boolean | AddEventListenerOptions): void;

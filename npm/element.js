@@ -36,13 +36,13 @@ export const DEFAULT_STRINGS = {
   expiresIn: (wait) => `The code expires in ${wait}.`,
   checking: "Checking…",
   verified: "Your number is verified.",
-  incorrect: "That code is not right. Try again.",
-  expired: "That code has expired. Send a new one.",
-  tooManyAttempts: "Too many tries for this code. Send a new one.",
-  rateLimited: (wait) => `Too many requests: wait ${wait}.`,
+  incorrect: "That code isn't right. Check it and try again.",
+  expired: "This code has expired. Send a new code.",
+  tooManyAttempts: "Too many wrong codes. This code no longer works: send a new one.",
+  rateLimited: (wait) => `Too many attempts for now. Please wait ${wait} before trying again.`,
   challengeFailed: "The security check did not pass. Try again.",
   challengeNeeded: "Complete the security check first.",
-  networkError: "We could not reach the server. Check your connection and try again.",
+  networkError: "We couldn't reach the server. Check your connection and try again.",
   error: (message) => `Something went wrong: ${message}`,
 };
 
@@ -85,18 +85,18 @@ const TEMPLATE = `
     <label><input type="radio" name="channel" value="voice"> <span data-text="voice"></span></label>
   </fieldset>
   <div part="challenge" class="challenge" hidden></div>
-  <button part="button send-button" class="send" type="submit"></button>
+  <button part="button send-button" class="send" id="send" type="submit"></button>
 </form>
-<form class="code" part="code-form" novalidate hidden>
+<form class="code" id="code-form" part="code-form" novalidate hidden>
   <label part="label" for="code" data-text="codeLabel"></label>
   <input part="input code-input" id="code" name="code" autocomplete="one-time-code" inputmode="numeric"
     pattern="[0-9]*" aria-describedby="expiry">
   <p class="countdown" part="countdown" id="expiry"></p>
-  <button part="button check-button" class="check" type="submit" data-text="check"></button>
-  <button part="button call-button" class="call secondary" type="button" data-text="callInstead" hidden></button>
-  <button part="button change-button" class="change secondary" type="button" data-text="change"></button>
+  <button part="button check-button" class="check" id="check" type="submit" data-text="check"></button>
+  <button part="button call-button" class="call secondary" id="call" type="button" data-text="callInstead" hidden></button>
+  <button part="button change-button" class="change secondary" id="change" type="button" data-text="change"></button>
 </form>
-<p class="status" part="status" role="status" aria-live="polite"></p>
+<p class="status" id="status" part="status" role="status" aria-live="polite" data-state="idle"></p>
 `;
 
 /** `+`, then 8 to 15 digits, the first not 0: what the proxy accepts (E.164). */
@@ -171,6 +171,14 @@ export class VerifyPhoneElement extends HTMLElement {
     });
     ui.call.addEventListener("click", () => this.#start("voice"));
     ui.change.addEventListener("click", () => this.#reset());
+    ui.code.addEventListener("paste", (event) => {
+      // A pasted message ("Your code: 123456") gives its digits.
+      const digits = (event.clipboardData?.getData("text") ?? "").replace(/[^0-9]/g, "");
+      if (digits.length < this.#codeLength()) return;
+      event.preventDefault();
+      ui.code.value = digits.slice(0, this.#codeLength());
+      ui.code.dispatchEvent(new Event("input"));
+    });
     ui.code.addEventListener("input", () => {
       // Pasted or autofilled codes keep their digits only ("123 456", "123-456").
       const digits = ui.code.value.replace(/[^0-9]/g, "").slice(0, this.#codeLength());
@@ -208,7 +216,7 @@ export class VerifyPhoneElement extends HTMLElement {
     return { ...this.#strings };
   }
   set strings(value) {
-    this.#strings = { ...DEFAULT_STRINGS, ...(value ?? {}) };
+    this.#strings = { ...this.#strings, ...(value ?? {}) };
     this.#renderTexts();
     this.#render();
   }
@@ -251,9 +259,20 @@ export class VerifyPhoneElement extends HTMLElement {
     return allowed.includes(picked) ? picked : allowed[0];
   }
 
+  /** Back to an empty number, as at first (the demo's "Verify another number"). */
+  reset() {
+    this.#stopWaiting();
+    this.#session = null;
+    this.#ui.code.value = "";
+    this.#ui.phone.value = "";
+    this.#setState("idle", "");
+    this.#ui.phone.focus();
+  }
+
   #setState(state, message) {
     this.#state = state;
     this.dataset.state = state;
+    this.#ui.status.dataset.state = state;
     this.#ui.status.textContent = message ?? "";
     this.dispatchEvent(new CustomEvent("statechange", { detail: { state } }));
     this.#render();
@@ -326,7 +345,9 @@ export class VerifyPhoneElement extends HTMLElement {
         : text(s.resend)
       : text(s.send);
     ui.phone.readOnly = session !== null;
-    ui.codeForm.hidden = session === null || verified;
+    // A code that can no longer pass (expired, used up) leaves only "send a new one".
+    const spent = ["expired", "too_many_attempts"].includes(this.#state);
+    ui.codeForm.hidden = session === null || verified || spent;
     ui.call.hidden = !(session && session.channel === "sms" && allowed.includes("voice") && resendWait <= 0 && !verified);
     ui.call.disabled = this.#busy || limitWait > 0 || needsToken;
     ui.check.disabled = this.#busy || ui.code.value.length !== this.#codeLength();
@@ -404,9 +425,14 @@ export class VerifyPhoneElement extends HTMLElement {
         too_many_attempts: ["too_many_attempts", this.#strings.tooManyAttempts],
       }[result.reason] ?? ["incorrect", this.#strings.incorrect];
       if (state !== "incorrect") session.expiresAt = 0;
-      ui.code.value = "";
       this.#setState(state, text(message));
-      (state === "incorrect" ? ui.code : ui.send).focus();
+      if (state === "incorrect") {
+        // Selected: typing the right code replaces it.
+        ui.code.focus();
+        ui.code.select();
+      } else {
+        ui.send.focus();
+      }
     } catch (e) {
       this.#busy = false;
       this.#failed(e);
@@ -458,13 +484,12 @@ export class VerifyPhoneElement extends HTMLElement {
     this.#timer = 0;
   }
 
-  /** Back to the number ("Change number"). */
+  /** Back to the number, kept for editing ("Change number"). */
   #reset() {
-    this.#stopWaiting();
-    this.#session = null;
-    this.#ui.code.value = "";
-    this.#setState("idle", "");
-    this.#ui.phone.focus();
+    const typed = this.#ui.phone.value;
+    this.reset();
+    this.#ui.phone.value = typed;
+    this.#render();
   }
 }
 

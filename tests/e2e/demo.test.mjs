@@ -15,6 +15,7 @@ import {
   openDemo,
   screenshot,
   sendCode,
+  sendEnabled,
   startDemo,
   waitState,
 } from "./support.mjs";
@@ -74,7 +75,7 @@ test("SMS: number validated as typed, code from the sandbox phone typed by keybo
   assert.match(code, /^[0-9]{6}$/);
   assert.equal(await page.locator("#code").getAttribute("autocomplete"), "one-time-code");
   assert.equal(await page.locator("#code").getAttribute("inputmode"), "numeric");
-  assert.equal(await page.locator("#code").getAttribute("maxlength"), "6");
+  assert.equal(await page.locator("verify-phone").getAttribute("code-length"), "6", "the code's length from the worker");
   assert.match(await page.locator("#expiry").textContent(), /expires in (9:5|10:00)/);
   await screenshot(page, "03-code-sent");
   // The code input has focus after sending: keyboard only.
@@ -147,7 +148,7 @@ test("resend cooldown: counted down on the button, then a resend delivers again"
   assert.equal(await page.locator("#send").isDisabled(), true);
   assert.match(await page.locator("#send").textContent(), /Resend code in 0:0[1-3]/);
   await screenshot(page, "08-resend-cooldown");
-  await page.waitForFunction(() => !document.getElementById("send").disabled, null, { timeout: 15_000 });
+  await sendEnabled(page);
   assert.equal(await page.locator("#send").textContent(), "Resend code");
   await page.locator("#send").click();
   await codeFromPhone(page, recipient, { after: 1 });
@@ -159,7 +160,7 @@ test("rate limit: the fourth code to one number is refused, with the wait shown"
   const recipient = "+14155550107";
   await sendCode(page, recipient);
   for (let i = 0; i < 3; i++) {
-    await page.waitForFunction(() => !document.getElementById("send").disabled, null, { timeout: 15_000 });
+    await sendEnabled(page);
     await page.locator("#send").click();
     if (i < 2) await waitState(page, "sent");
   }

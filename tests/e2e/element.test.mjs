@@ -98,7 +98,7 @@ test("two lines give the whole flow: number checked as typed, code by keyboard, 
   const wrong = right.replace(/.$/, (d) => String((Number(d) + 1) % 10));
   await page.keyboard.type(wrong); // a whole code is checked at once
   await waitState(page, "incorrect");
-  assert.match(await page.locator("verify-phone .status").textContent(), /not right/);
+  assert.match(await page.locator("verify-phone .status").textContent(), /isn't right/);
   await screenshot(page, "element-04-incorrect");
   const verified = page.evaluate(() => new Promise((resolve) => document.querySelector("verify-phone").addEventListener("verified", (e) => resolve(e.detail), { once: true })));
   await page.keyboard.type(right);
@@ -210,7 +210,7 @@ test("strings replaced, a Turnstile widget rendered with its token sent, and a n
   await page.route("**/verify/check", (route) => route.abort("connectionfailed"));
   await page.locator("verify-phone #code").fill("000000");
   await waitState(page, "network_error");
-  assert.match(await page.locator("verify-phone .status").textContent(), /could not reach/);
+  assert.match(await page.locator("verify-phone .status").textContent(), /couldn't reach/);
   await screenshot(page, "element-09-network-error");
   assert.equal(await hostState(page), "network_error");
 });

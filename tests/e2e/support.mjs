@@ -135,23 +135,33 @@ export async function codeFromPhone(page, recipient, { after } = {}) {
   return code;
 }
 
-/** Types a number, picks the channel, sends: all by keyboard. */
+/** What has focus, inside <verify-phone>'s shadow root when it has it. */
+const focused = (page) =>
+  page.evaluate(() => {
+    const active = document.activeElement?.shadowRoot?.activeElement ?? document.activeElement;
+    return { id: active?.id, name: active?.name, value: active?.value };
+  });
+
+/** Types a number, picks the channel, sends: all by keyboard (in <verify-phone>). */
 export async function sendCode(page, recipient, channel = "sms") {
-  // Keyboard only, in the page's focus order: number → channel (arrow keys) → Send.
+  // Keyboard only, in the form's focus order: number → channel (arrow keys) → Send.
   await page.locator("#phone").focus();
   await page.keyboard.type(recipient);
   await page.keyboard.press("Tab");
-  if ((await page.evaluate(() => document.activeElement?.name)) !== "channel") throw new Error("Tab from the number does not reach the channel");
-  const current = await page.evaluate(() => document.activeElement.value);
-  if (current !== channel) await page.keyboard.press(channel === "voice" ? "ArrowRight" : "ArrowLeft");
-  if ((await page.evaluate(() => document.querySelector('input[name="channel"]:checked').value)) !== channel) {
+  const radio = await focused(page);
+  if (radio.name !== "channel") throw new Error("Tab from the number does not reach the channel");
+  if (radio.value !== channel) await page.keyboard.press(channel === "voice" ? "ArrowRight" : "ArrowLeft");
+  if ((await page.locator('input[name="channel"]:checked').getAttribute("value")) !== channel) {
     throw new Error(`the arrow keys do not select ${channel}`);
   }
   await page.keyboard.press("Tab");
-  if ((await page.evaluate(() => document.activeElement?.id)) !== "send") throw new Error("Tab from the channel does not reach Send");
+  if ((await focused(page)).id !== "send") throw new Error("Tab from the channel does not reach Send");
   await page.keyboard.press("Enter");
   await page.waitForSelector('#status[data-state="sent"]');
 }
+
+/** Waits until Send (or Resend) can be pressed. */
+export const sendEnabled = (page) => page.locator("#send:not([disabled])").waitFor({ timeout: 15_000 });
 
 export const state = (page) => page.locator("#status").getAttribute("data-state");
 export const waitState = (page, s) => page.waitForSelector(`#status[data-state="${s}"]`);

@@ -1,33 +1,20 @@
-// The demo page. Talks only to the worker: /verify/* through the package's
-// VerifyBrowserClient (no credentials here), and the demo-only routes /demo/*.
-import { VerifyBrowserClient } from "/pkg/browser-client.js";
+// The demo page. Talks only to the worker: the verification form is <verify-phone>
+// (plivo-verify-wasm/element, on the package's VerifyBrowserClient: /verify/*, no
+// credentials here); this file adds the demo's panels from the demo-only routes /demo/*:
+// the decoded proof, the status callbacks, the sandbox phone and the sessions table.
+import "/pkg/element.js";
 
 const $ = (id) => document.getElementById(id);
-const verify = new VerifyBrowserClient({ endpoint: "/verify" });
+const verify = $("verify-phone");
 const PAGE_SIZE = 5;
 const POLL_MS = 1500;
 
 const state = {
   config: { mode: "sandbox", codeLength: 6, codeExpirySecs: 600, resendAfterSecs: 30 },
-  sessionUuid: null,
-  recipient: null,
-  resendAt: 0, // ms timestamp
-  expiresAt: 0,
-  blockedUntil: 0, // rate limited until
-  busy: false,
-  done: false,
   offset: 0,
 };
 
 // ---------- helpers ----------
-const normalise = (text) => text.replace(/[\s().-]/g, "");
-const isE164 = (text) => /^\+[1-9][0-9]{6,14}$/.test(normalise(text));
-function clock(secs) {
-  secs = Math.max(0, Math.ceil(secs));
-  const m = Math.floor(secs / 60);
-  const s = String(secs % 60).padStart(2, "0");
-  return `${m}:${s}`;
-}
 function maskNumber(n) {
   if (!n) return "?";
   const d = String(n).replace(/^\+/, "");
@@ -56,239 +43,25 @@ function decodeJwt(token) {
   return JSON.parse(new TextDecoder().decode(bytes));
 }
 
-function setStatus(kind, message) {
-  const box = $("status");
-  box.dataset.state = kind;
-  box.textContent = message;
-}
-
-// ---------- phone input ----------
-const phone = $("phone");
-function validatePhone() {
-  const value = phone.value.trim();
-  const hint = $("phone-hint");
-  if (!value) {
-    phone.removeAttribute("aria-invalid");
-    hint.dataset.valid = "";
-    hint.textContent = "Include the country code, e.g. +1 415 555 0100.";
-  } else if (isE164(value)) {
-    phone.setAttribute("aria-invalid", "false");
-    hint.dataset.valid = "yes";
-    hint.textContent = `Looks good: ${normalise(value)}`;
-  } else {
-    phone.setAttribute("aria-invalid", "true");
-    hint.dataset.valid = "no";
-    const digits = normalise(value);
-    hint.textContent = !digits.startsWith("+")
-      ? "Start with + and the country code, e.g. +1 415 555 0100."
-      : /[^+0-9]/.test(digits)
-        ? "Only digits, spaces, dashes and parentheses, please."
-        : "An international number has 7 to 15 digits after the +.";
-  }
-  updateSendButton();
-}
-phone.addEventListener("input", validatePhone);
-
-function channel() {
-  return document.querySelector('input[name="channel"]:checked').value;
-}
-
-// ---------- send / resend ----------
-function updateSendButton() {
-  const send = $("send");
-  const now = Date.now();
-  if (state.busy === "send") {
-    send.disabled = true;
-    send.setAttribute("aria-busy", "true");
-    send.textContent = "Sending…";
-    return;
-  }
-  send.removeAttribute("aria-busy");
-  const waitResend = state.sessionUuid && !state.done ? (state.resendAt - now) / 1000 : 0;
-  const waitLimit = (state.blockedUntil - now) / 1000;
-  const wait = Math.max(waitResend, waitLimit);
-  const label = state.sessionUuid && !state.done ? "Resend code" : "Send code";
-  if (wait > 0) {
-    send.disabled = true;
-    send.textContent = `${label} in ${clock(wait)}`;
-  } else {
-    send.disabled = Boolean(state.busy) || !isE164(phone.value.trim()) || state.done;
-    send.textContent = label;
-  }
-}
-
-function errorMessage(e) {
-  switch (e?.code) {
-    case "network":
-    case "timeout":
-      return ["network_error", "We couldn't reach the server. Check your connection and try again."];
-    case "invalid_argument":
-      return ["error", `That doesn't look right: ${e.message}`];
-    case "country_not_allowed":
-      return ["error", "We can't send codes to that country."];
-    case "upstream_error":
-    case "upstream_timeout":
-    case "server_error":
-      return ["error", "The verification service is having trouble. Please try again in a moment."];
-    default:
-      return ["error", e?.message || "Something went wrong."];
-  }
-}
-
-function rateLimited(e) {
-  const secs = Math.ceil((e.retryAfterMs ?? 60000) / 1000);
-  state.blockedUntil = Date.now() + secs * 1000;
-  const box = $("status");
-  box.dataset.state = "rate_limited";
-  box.dataset.until = String(state.blockedUntil);
-  renderRateLimited();
-}
-function renderRateLimited() {
-  const box = $("status");
-  if (box.dataset.state !== "rate_limited") return;
-  const left = (state.blockedUntil - Date.now()) / 1000;
-  box.textContent =
-    left > 0
-      ? `Too many attempts for now. Please wait ${clock(left)} before trying again.`
-      : "You can try again now.";
-}
-
-$("start-form").addEventListener("submit", async (event) => {
-  event.preventDefault();
-  if ($("send").disabled) return;
-  const recipient = normalise(phone.value.trim());
-  state.busy = "send";
-  updateSendButton();
-  setStatus("sending", channel() === "voice" ? "Calling you…" : "Sending your code…");
-  try {
-    const result = await verify.start(recipient, { channel: channel() });
-    const now = Date.now();
-    if (result.sessionUuid !== state.sessionUuid) state.expiresAt = now + state.config.codeExpirySecs * 1000;
-    state.sessionUuid = result.sessionUuid;
-    state.recipient = recipient;
-    state.resendAt = now + result.resendAfterSecs * 1000;
-    phone.readOnly = true;
-    $("change").hidden = false;
-    $("code-form").hidden = false;
-    $("sent-to").textContent =
-      result.channel === "voice" ? `We're calling ${recipient} with your code.` : `We sent a code to ${recipient}.`;
-    setStatus("sent", result.channel === "voice" ? "Answer the call to hear your code." : "Code sent. Check your messages.");
-    const code = $("code");
-    code.value = "";
-    code.disabled = false;
-    code.focus();
-    updateCheckButton();
-    loadSessions();
-  } catch (e) {
-    if (e?.code === "rate_limited") rateLimited(e);
-    else setStatus(...errorMessage(e));
-  } finally {
-    state.busy = false;
-    updateSendButton();
-  }
+// ---------- the element's outcomes ----------
+verify.addEventListener("verified", (event) => {
+  const { proof, sessionUuid, recipient } = event.detail;
+  const claims = decodeJwt(proof);
+  $("proof-number").textContent = claims.phone_number ?? recipient;
+  $("proof-session").textContent = claims.sub ?? sessionUuid;
+  const exp = new Date(claims.exp * 1000);
+  $("proof-expiry").textContent = `${exp.toLocaleString()} (in ${Math.round((claims.exp * 1000 - Date.now()) / 60000)} min)`;
+  $("proof").hidden = false;
+  $("again").focus();
 });
-
-$("change").addEventListener("click", () => reset(true));
-$("again").addEventListener("click", () => reset(true));
-
-function reset(focus) {
-  Object.assign(state, { sessionUuid: null, recipient: null, resendAt: 0, expiresAt: 0, done: false });
-  phone.readOnly = false;
-  $("change").hidden = true;
-  $("code-form").hidden = true;
+verify.addEventListener("statechange", (event) => {
+  // A session was made or checked: the table shows it.
+  if (["sent", "verified", "incorrect", "expired", "too_many_attempts"].includes(event.detail.state)) loadSessions();
+});
+$("again").addEventListener("click", () => {
   $("proof").hidden = true;
-  $("start-form").hidden = false;
-  $("code").value = "";
-  setStatus("idle", "");
-  updateSendButton();
-  if (focus) phone.focus();
-}
-
-// ---------- code ----------
-const code = $("code");
-function updateCheckButton() {
-  const ok = new RegExp(`^[0-9]{${state.config.codeLength}}$`).test(code.value);
-  const check = $("check");
-  check.disabled = !ok || state.busy === "check" || state.done;
-  check.textContent = state.busy === "check" ? "Verifying…" : "Verify";
-  if (state.busy === "check") check.setAttribute("aria-busy", "true");
-  else check.removeAttribute("aria-busy");
-}
-code.addEventListener("input", () => {
-  const digits = code.value.replace(/[^0-9]/g, "").slice(0, state.config.codeLength);
-  if (digits !== code.value) code.value = digits;
-  updateCheckButton();
-  if (digits.length === state.config.codeLength && !state.busy) $("code-form").requestSubmit();
+  verify.reset();
 });
-code.addEventListener("paste", (event) => {
-  const text = event.clipboardData?.getData("text") ?? "";
-  const digits = text.replace(/[^0-9]/g, "");
-  if (digits.length >= state.config.codeLength) {
-    event.preventDefault();
-    code.value = digits.slice(0, state.config.codeLength);
-    code.dispatchEvent(new Event("input"));
-  }
-});
-
-$("code-form").addEventListener("submit", async (event) => {
-  event.preventDefault();
-  if ($("check").disabled || !state.sessionUuid) return;
-  state.busy = "check";
-  updateCheckButton();
-  setStatus("verifying", "Checking your code…");
-  try {
-    const result = await verify.check(state.sessionUuid, code.value);
-    if (result.verified) {
-      state.done = true;
-      const claims = decodeJwt(result.proof);
-      $("proof-number").textContent = claims.phone_number ?? state.recipient;
-      $("proof-session").textContent = claims.sub ?? state.sessionUuid;
-      const exp = new Date(claims.exp * 1000);
-      $("proof-expiry").textContent = `${exp.toLocaleString()} (in ${Math.round((claims.exp * 1000 - Date.now()) / 60000)} min)`;
-      $("proof").hidden = false;
-      $("code-form").hidden = true;
-      $("start-form").hidden = true;
-      setStatus("verified", `Phone number ${claims.phone_number ?? state.recipient} verified.`);
-      $("again").focus();
-    } else if (result.reason === "incorrect") {
-      setStatus("incorrect", "That code isn't right. Check it and try again.");
-      code.select();
-      code.focus();
-    } else if (result.reason === "expired") {
-      state.sessionUuid = null;
-      setStatus("expired", "This code has expired. Send a new code.");
-      $("code-form").hidden = true;
-      $("send").focus();
-    } else if (result.reason === "too_many_attempts") {
-      state.sessionUuid = null;
-      setStatus("too_many_attempts", "Too many wrong codes. This code no longer works: send a new one.");
-      $("code-form").hidden = true;
-      $("send").focus();
-    }
-    loadSessions();
-  } catch (e) {
-    if (e?.code === "rate_limited") rateLimited(e);
-    else setStatus(...errorMessage(e));
-  } finally {
-    state.busy = false;
-    updateCheckButton();
-    updateSendButton();
-  }
-});
-
-// ---------- countdowns ----------
-function tick() {
-  updateSendButton();
-  renderRateLimited();
-  const expiry = $("expiry");
-  if (state.sessionUuid && !state.done && state.expiresAt) {
-    const left = (state.expiresAt - Date.now()) / 1000;
-    expiry.textContent = left > 0 ? `The code expires in ${clock(left)}.` : "The code has expired.";
-  } else {
-    expiry.textContent = "";
-  }
-}
-setInterval(tick, 250);
 
 // ---------- polling: events and sandbox phone ----------
 // Real mode: the demo token for /demo/events and /demo/sessions, from the URL's #fragment
@@ -437,16 +210,16 @@ $("refresh").addEventListener("click", () => loadSessions());
 
 // ---------- start ----------
 async function boot() {
+  const mode = $("mode");
   try {
     state.config = { ...state.config, ...(await getJson("/demo/config")) };
+    mode.textContent = state.config.mode === "sandbox" ? "Sandbox mode · nothing is really sent" : "Live mode · real messages";
   } catch {
-    setStatus("network_error", "We couldn't reach the server. Reload the page to try again.");
+    mode.textContent = "We couldn't reach the server. Reload the page to try again.";
   }
-  const mode = $("mode");
   mode.dataset.mode = state.config.mode;
-  mode.textContent = state.config.mode === "sandbox" ? "Sandbox mode · nothing is really sent" : "Live mode · real messages";
-  code.maxLength = state.config.codeLength;
-  $("code-length").textContent = String(state.config.codeLength);
+  verify.setAttribute("code-length", String(state.config.codeLength));
+  verify.setAttribute("code-expiry", String(state.config.codeExpirySecs));
   if (!state.config.callbacks) $("events-hint").textContent = "Status callbacks are off (no public URL for this worker).";
   if (state.config.mode === "sandbox") {
     $("phone-panel").hidden = false;
@@ -455,7 +228,6 @@ async function boot() {
   }
   pollEvents();
   setInterval(pollEvents, POLL_MS);
-  validatePhone();
   loadSessions();
   document.body.dataset.ready = "true";
 }
