@@ -203,9 +203,10 @@ export class VerifyPhoneElement extends HTMLElement {
     this.#stopWaiting();
   }
 
-  attributeChangedCallback() {
+  attributeChangedCallback(name) {
     if (!this.isConnected) return;
-    if (this.#client && !this.#ownClient) this.#client = null;
+    // A new endpoint needs a client of its own (unless the app gave one).
+    if (name === "endpoint" && !this.#appClient) this.#client = null;
     this.#renderTexts();
     this.#renderChallenge();
     this.#render();
@@ -221,7 +222,7 @@ export class VerifyPhoneElement extends HTMLElement {
     this.#render();
   }
 
-  #ownClient = false;
+  #appClient = false;
   /** The VerifyBrowserClient the element talks through (one of its own by default). */
   get client() {
     this.#client ??= new VerifyBrowserClient({ endpoint: this.getAttribute("endpoint") || "/verify" });
@@ -229,7 +230,7 @@ export class VerifyPhoneElement extends HTMLElement {
   }
   set client(value) {
     this.#client = value;
-    this.#ownClient = value != null;
+    this.#appClient = value != null;
   }
 
   /** What the element shows: idle, sending, sent, checking, verified, incorrect, expired,
