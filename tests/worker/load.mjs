@@ -13,8 +13,14 @@
 // Required of a run (it exits 1 otherwise): every flow verified with a proof naming its own
 // session and number; the sandbox saw exactly FLOWS creates and FLOWS validations; and the
 // limiter counted exactly: with sendsTotal [FLOWS + 1, 3600] one more send is allowed and
-// the next refused (`sends_total`), whatever object each count lives in.
+// the next refused (`sends_total`), whatever object each count lives in; and the worker
+// isolate's live heap (its lowest reading in each eighth of the run, through workerd's
+// inspector) grows by less than 8 MiB from the first eighth to the last: under 1 KiB a flow,
+// so a leak of anything per request shows. (workerd's resident memory is printed too; it
+// grows with the objects' storage, which holds every live key by design.)
 import { execFileSync } from "node:child_process";
+import WebSocket from "ws";
+import { freePort } from "../js/support/sandbox.mjs";
 import { startHarness } from "./support/harness.mjs";
 
 const arg = (name, fallback) => {
@@ -43,9 +49,45 @@ function workerdRssKib() {
   return total;
 }
 
+/**
+ * The worker isolate's V8 heap (the proxy and the Durable Objects run in it), read through
+ * workerd's inspector (Runtime.getHeapUsage) every 200 ms. workerd answers no forced GC, so
+ * each window keeps its lowest reading: the heap right after a collection, what is live.
+ */
+async function heapSampler(inspectorPort) {
+  const targets = await (await fetch(`http://127.0.0.1:${inspectorPort}/json`)).json();
+  const target = targets.find((t) => /core:user:/.test(t.title));
+  const ws = new WebSocket(target.webSocketDebuggerUrl);
+  await new Promise((resolve, reject) => {
+    ws.once("open", resolve);
+    ws.once("error", reject);
+  });
+  let id = 0;
+  let low = Infinity;
+  ws.on("message", (data) => {
+    const used = JSON.parse(data).result?.usedSize;
+    if (typeof used === "number") low = Math.min(low, used);
+  });
+  const timer = setInterval(() => ws.send(JSON.stringify({ id: ++id, method: "Runtime.getHeapUsage" })), 200);
+  return {
+    /** The lowest heap reading since the last call, in KiB. */
+    take() {
+      const kib = Math.round(low / 1024);
+      low = Infinity;
+      return kib;
+    },
+    stop() {
+      clearInterval(timer);
+      ws.close();
+    },
+  };
+}
+
 const claims = (proof) => JSON.parse(Buffer.from(proof.split(".")[1], "base64url").toString());
 
+const inspectorPort = await freePort();
 const h = await startHarness({
+  inspectorPort,
   limiter: process.env.LOAD_LIMITER ?? "durable-object",
   vars: {
     LIMIT_SHARDS: String(SHARDS),
@@ -73,6 +115,7 @@ const h = await startHarness({
   },
 });
 const failures = [];
+const heap = await heapSampler(inspectorPort);
 try {
   const memory = [];
   let next = 0;
@@ -97,7 +140,9 @@ try {
       while (next < FLOWS) {
         await flow(next++);
         finished++;
-        if (finished % Math.ceil(FLOWS / SAMPLES) === 0) memory.push({ flows: finished, workerdRssKib: workerdRssKib() });
+        if (finished % Math.ceil(FLOWS / SAMPLES) === 0) {
+          memory.push({ flows: finished, workerdRssKib: workerdRssKib(), lowestHeapKib: heap.take() });
+        }
       }
     }),
   );
@@ -109,6 +154,9 @@ try {
   if (creates !== FLOWS) failures.push(`the sandbox saw ${creates} creates for ${FLOWS} flows`);
   if (validations !== FLOWS) failures.push(`the sandbox saw ${validations} validations for ${FLOWS} flows`);
   // Exact counts: the total allows one more send, then refuses.
+  const [first, final] = [memory[0].lowestHeapKib, memory.at(-1).lowestHeapKib];
+  if (!Number.isFinite(first) || !Number.isFinite(final)) failures.push("no heap reading from workerd's inspector");
+  else if (!(final - first < 8 * 1024)) failures.push(`the isolate's live heap grew from ${first} to ${final} KiB`);
   const last = await h.start("+14159999990", { ip: "192.0.2.250" });
   const over = await h.start("+14159999991", { ip: "192.0.2.251" });
   if (last.status !== 200) failures.push(`send ${FLOWS + 1} of sendsTotal [${FLOWS + 1}, …]: ${last.status}`);
@@ -129,6 +177,7 @@ try {
     memory,
   }));
 } finally {
+  heap.stop();
   await h.stop();
 }
 if (failures.length > 0) {

@@ -121,6 +121,7 @@ async function startWorkers(sandbox, staged, options) {
       collect(stderr);
     },
     ...(persist ? { durableObjectsPersist: persist } : {}),
+    ...(options.inspectorPort ? { inspectorPort: options.inspectorPort } : {}),
   };
   let mf = new Miniflare(miniflareOptions);
   try {
