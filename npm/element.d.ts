@@ -49,9 +49,6 @@ export interface VerifiedDetail {
 /** The English texts. */
 export declare const DEFAULT_STRINGS: VerifyPhoneStrings;
 
-/** A number as typed, in E.164 form when it is one. */
-export declare function normalise(typed: string): string;
-
 /**
  * `<verify-phone endpoint="/verify" channels="sms voice" countries="US CA" code-length="6"
  * code-expiry="600" turnstile-sitekey="…">`: the whole flow, on VerifyBrowserClient.

@@ -99,14 +99,8 @@ const TEMPLATE = `
 <p class="status" id="status" part="status" role="status" aria-live="polite" data-state="idle"></p>
 `;
 
-/** `+`, then 8 to 15 digits, the first not 0: what the proxy accepts (E.164). */
-const E164 = /^\+[1-9][0-9]{7,14}$/;
-
-/** A number as typed (spaces, dashes, dots, parentheses) in E.164, or "" if it has none. */
-export function normalise(typed) {
-  const compact = typed.replace(/[\s().-]/g, "");
-  return compact.startsWith("00") ? `+${compact.slice(2)}` : compact;
-}
+/** The typed number in E.164, or null: the package's own rule (the one /start applies). */
+const normalise = (typed) => VerifyBrowserClient.normaliseNumber(typed);
 
 /** `m:ss` of a wait in milliseconds (rounded up to the second). */
 function clock(ms) {
@@ -324,7 +318,7 @@ export class VerifyPhoneElement extends HTMLElement {
     const s = this.#strings;
     const now = Date.now();
     const typed = ui.phone.value.trim();
-    const valid = E164.test(normalise(typed));
+    const valid = normalise(typed) !== null;
     const invalid = typed !== "" && !valid;
     ui.phone.setAttribute("aria-invalid", String(invalid));
     const countries = (this.getAttribute("countries") ?? "").split(/[\s,]+/).filter(Boolean);
@@ -369,7 +363,7 @@ export class VerifyPhoneElement extends HTMLElement {
   async #start(channel) {
     const ui = this.#ui;
     const recipient = normalise(ui.phone.value.trim());
-    if (this.#busy || !E164.test(recipient)) return;
+    if (this.#busy || recipient === null) return;
     if (!ui.challenge.hidden && !this.#challenge.token) return this.#setState("challenge_failed", text(this.#strings.challengeNeeded));
     this.#busy = true;
     this.#setState("sending", text(channel === "voice" ? this.#strings.calling : this.#strings.sending));

@@ -311,7 +311,7 @@ write(
 
 // "./element": <verify-phone>, plain JS over the browser client's module; its types are
 // checked in next to it.
-exportsExactly(ELEMENT_ENTRY.slice(2), copyEntry(ELEMENT_ENTRY.slice(2)), ["DEFAULT_STRINGS", "VerifyPhoneElement", "normalise"]);
+exportsExactly(ELEMENT_ENTRY.slice(2), copyEntry(ELEMENT_ENTRY.slice(2)), ["DEFAULT_STRINGS", "VerifyPhoneElement"]);
 write("./element.d.ts", readFileSync(join(npm, "element.d.ts"), "utf8"));
 
 // ---------------------------------------------------------------------------------------

@@ -136,6 +136,12 @@ async fn siteverify(
         ("Accept", "application/json"),
         ("Content-Type", "application/x-www-form-urlencoded"),
     ]);
+    let answered = |status| {
+        Error::new(
+            ErrorCode::UpstreamError,
+            format!("siteverify answered HTTP {status}"),
+        )
+    };
     let mut last = Error::new(ErrorCode::UpstreamError, "siteverify failed");
     for _attempt in 0..2 {
         let asked = exchange(
@@ -153,18 +159,9 @@ async fn siteverify(
                     .map(|verdict| verdict.success)
                     .map_err(|_| Error::invalid_response("siteverify's answer is not its JSON"));
             }
-            Ok(reply) if reply.status < 500 => {
-                return Err(Error::new(
-                    ErrorCode::UpstreamError,
-                    format!("siteverify answered HTTP {}", reply.status),
-                ))
-            }
-            Ok(reply) => {
-                last = Error::new(
-                    ErrorCode::UpstreamError,
-                    format!("siteverify answered HTTP {}", reply.status),
-                )
-            }
+            // A 4xx will not change on a retry; a 5xx or a lost answer may.
+            Ok(reply) if reply.status < 500 => return Err(answered(reply.status)),
+            Ok(reply) => last = answered(reply.status),
             Err(e) => last = e,
         }
     }

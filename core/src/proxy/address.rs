@@ -29,10 +29,20 @@ pub struct Sources<'a> {
     pub forwarded_for: Option<&'a str>,
 }
 
-/// The bucket of a request: an IPv4 address, an IPv6 /64 (`2001:db8:1:2::/64`), or
-/// [`UNKNOWN`]. `trusted_hops`: how many proxies of the app's own append to
+/// Where a request comes from, from a source the client cannot write, and its bucket.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Client {
+    /// What the per-address limits count: an IPv4 address, an IPv6 /64
+    /// (`2001:db8:1:2::/64`), or [`UNKNOWN`].
+    pub bucket: String,
+    /// The address itself, when a trusted source gave one that parses (for a bot check's
+    /// provider, which wants the address, not its bucket).
+    pub address: Option<String>,
+}
+
+/// The client of a request. `trusted_hops`: how many proxies of the app's own append to
 /// `X-Forwarded-For` (0: it is not trusted).
-pub fn client_bucket(sources: Sources<'_>, trusted_hops: u32) -> String {
+pub fn client(sources: Sources<'_>, trusted_hops: u32) -> Client {
     let forwarded = || {
         let hops = usize::try_from(trusted_hops).ok().filter(|&n| n > 0)?;
         let entries: Vec<&str> = sources.forwarded_for?.split(',').collect();
@@ -41,8 +51,11 @@ pub fn client_bucket(sources: Sources<'_>, trusted_hops: u32) -> String {
     let chosen = sources
         .from_app
         .or(sources.cf_connecting_ip.filter(|_| sources.on_cloudflare))
-        .or_else(forwarded);
-    chosen.map_or_else(|| UNKNOWN.to_owned(), bucket)
+        .or_else(forwarded)
+        .map(str::trim);
+    let bucket = chosen.map_or_else(|| UNKNOWN.to_owned(), bucket);
+    let address = chosen.filter(|_| bucket != UNKNOWN).map(str::to_owned);
+    Client { bucket, address }
 }
 
 /// An address's bucket: IPv4 as it is, IPv6 by its /64, anything else [`UNKNOWN`].
@@ -165,13 +178,14 @@ mod tests {
     use super::*;
 
     fn forwarded(list: &str, hops: u32) -> String {
-        client_bucket(
+        client(
             Sources {
                 forwarded_for: Some(list),
                 ..Sources::default()
             },
             hops,
         )
+        .bucket
     }
 
     #[test]
@@ -181,14 +195,14 @@ mod tests {
             on_cloudflare,
             ..Sources::default()
         };
-        assert_eq!(client_bucket(cf(true), 0), "203.0.113.7");
-        assert_eq!(client_bucket(cf(false), 0), UNKNOWN);
+        assert_eq!(client(cf(true), 0).bucket, "203.0.113.7");
+        assert_eq!(client(cf(false), 0).bucket, UNKNOWN);
         let app = Sources {
             from_app: Some("198.51.100.1"),
             ..cf(true)
         };
         assert_eq!(
-            client_bucket(app, 0),
+            client(app, 0).bucket,
             "198.51.100.1",
             "the app's own answer first"
         );
@@ -217,6 +231,20 @@ mod tests {
                 "203.0.113.9"
             );
         }
+    }
+
+    #[test]
+    fn the_client_keeps_its_whole_address_only_when_it_parses() {
+        let from_app = |ip| Sources {
+            from_app: Some(ip),
+            ..Sources::default()
+        };
+        let v6 = client(from_app(" 2001:db8:1:2::7 "), 0);
+        assert_eq!(v6.bucket, "2001:db8:1:2::/64");
+        assert_eq!(v6.address.as_deref(), Some("2001:db8:1:2::7"));
+        let junk = client(from_app("not an address"), 0);
+        assert_eq!((junk.bucket.as_str(), junk.address), (UNKNOWN, None));
+        assert_eq!(client(Sources::default(), 0).address, None);
     }
 
     #[test]

@@ -14,7 +14,7 @@ use crate::api::params::{
     SessionUuid, CHALLENGE_TOKEN, E164, IDEMPOTENCY_KEY, OTP, UUID,
 };
 
-use super::address::{client_bucket, Sources};
+use super::address::{client, Client, Sources};
 use super::answer::{
     to_text, CallbackReceived, CheckRefusal, CheckResult, Refusal, RefusalDetail,
     SessionStatusResult, StartResult,
@@ -223,6 +223,8 @@ struct Call {
     now_ms: u64,
     /// The address the per-address limits count (see [`super::address`]).
     ip: String,
+    /// The client's own address, when a trusted source gave one.
+    address: Option<String>,
     shadowed: std::cell::RefCell<Vec<&'static str>>,
 }
 
@@ -306,9 +308,11 @@ impl<B: Backend, S: LimitStore> Proxy<B, S> {
         if route == Route::Callback {
             return self.callback(request, now_ms).await;
         }
+        let Client { bucket, address } = self.client(request);
         let call = Call {
             now_ms,
-            ip: self.client_ip(request),
+            ip: bucket,
+            address,
             shadowed: Default::default(),
         };
         let origin = check_origin(
@@ -372,15 +376,15 @@ impl<B: Backend, S: LimitStore> Proxy<B, S> {
         }
     }
 
-    /// The client address the per-address limits count (see [`super::address`]).
-    fn client_ip(&self, request: &ProxyRequest) -> String {
+    /// Where the request comes from, as far as a trusted source says (see [`super::address`]).
+    fn client(&self, request: &ProxyRequest) -> Client {
         let sources = Sources {
             from_app: request.client_ip.as_deref(),
             cf_connecting_ip: request.header("cf-connecting-ip"),
             on_cloudflare: request.on_cloudflare,
             forwarded_for: request.header("x-forwarded-for"),
         };
-        client_bucket(sources, self.config.trust_forwarded_for)
+        client(sources, self.config.trust_forwarded_for)
     }
 
     async fn act(
@@ -718,11 +722,9 @@ impl<B: Backend, S: LimitStore> Proxy<B, S> {
     ) -> Result<(), ProxyResponse> {
         let passed = match token {
             None => false,
-            // The address as the check's provider sees it: not the shared bucket, nor an
-            // IPv6 /64 (a prefix is not an address).
+            // The client's own address (not its bucket), when a trusted source gave one.
             Some(token) => {
-                let remote_ip =
-                    Some(call.ip.as_str()).filter(|ip| *ip != "unknown" && !ip.contains('/'));
+                let remote_ip = call.address.as_deref();
                 challenger.passes(token, remote_ip).await.map_err(|_| {
                     error(
                         502,

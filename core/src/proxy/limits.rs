@@ -291,16 +291,13 @@ impl Limiter {
         }
     }
 
-    /// Holds `rule`'s key for its window if no one does (its limit is taken as 1): what
-    /// makes repeats of one request wait for, then share, the first one's outcome. The
-    /// holder leaves its outcome with [`Limiter::leave_note`], or gives the key up with an
-    /// [`Action::Undo`] at the time it claimed.
+    /// Holds `rule`'s key for its window if no one does (a record of `rule`, whose limit is
+    /// 1; the Durable Object store sends the same record): what makes repeats of one request
+    /// wait for, then share, the first one's outcome. The holder leaves its outcome with
+    /// [`Limiter::leave_note`], or gives the key up with an [`Action::Undo`] at the time it
+    /// claimed.
     pub fn claim(&mut self, rule: &Rule, now_ms: u64) -> Claim {
-        let once = Rule {
-            limit: 1,
-            ..rule.clone()
-        };
-        match self.apply(&[once], true, now_ms) {
+        match self.apply(std::slice::from_ref(rule), true, now_ms) {
             Decision::Allowed => Claim::Won,
             Decision::Limited { .. } => Claim::Held(self.note(&rule.key).map(str::to_owned)),
         }

@@ -34,9 +34,13 @@ pub struct Siteverify {
     seen: Arc<Mutex<Seen>>,
 }
 
+/// A token's first check: its idempotency key, its outcome (an error code when it failed),
+/// and when it was seen (for forgetting the oldest).
+type FirstCheck = (Option<String>, Result<(), &'static str>, u64);
+
 #[derive(Default)]
 struct Seen {
-    answers: HashMap<String, (Option<String>, bool, u64)>,
+    answers: HashMap<String, FirstCheck>,
     next: u64,
 }
 
@@ -97,17 +101,13 @@ impl Siteverify {
         }
         let key = field("idempotency_key").map(str::to_owned);
         let mut seen = self.seen.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some((first_key, success, _)) = seen.answers.get(token) {
-            return match (first_key, &key) {
-                (Some(first), Some(again)) if first == again => {
-                    if *success {
-                        passed()
-                    } else {
-                        failure("invalid-input-response")
-                    }
-                }
-                _ => failure("timeout-or-duplicate"),
-            };
+        if let Some((first_key, outcome, _)) = seen.answers.get(token) {
+            let repeated = first_key.is_some() && *first_key == key;
+            return answer(if repeated {
+                *outcome
+            } else {
+                Err("timeout-or-duplicate")
+            });
         }
         let outcome = if token.starts_with("pass.") || token == "XXXX.DUMMY.TOKEN.XXXX" {
             Ok(())
@@ -122,12 +122,16 @@ impl Siteverify {
         }
         let at = seen.next;
         seen.next += 1;
-        seen.answers
-            .insert(token.to_owned(), (key, outcome.is_ok(), at));
-        match outcome {
-            Ok(()) => passed(),
-            Err(code) => failure(code),
-        }
+        seen.answers.insert(token.to_owned(), (key, outcome, at));
+        answer(outcome)
+    }
+}
+
+/// The answer for an outcome.
+fn answer(outcome: Result<(), &str>) -> Value {
+    match outcome {
+        Ok(()) => passed(),
+        Err(code) => failure(code),
     }
 }
 
@@ -167,26 +171,22 @@ mod tests {
             true,
             "the retry"
         );
-        assert_eq!(
-            check(&s, "pass.1", Some("k2"))["error-codes"][0],
-            "timeout-or-duplicate"
-        );
-        assert_eq!(
-            check(&s, "pass.1", None)["error-codes"][0],
-            "timeout-or-duplicate"
-        );
-        assert_eq!(
-            check(&s, "fail.1", None)["error-codes"][0],
-            "invalid-input-response"
-        );
-        assert_eq!(
-            check(&s, "expired.1", None)["error-codes"][0],
-            "timeout-or-duplicate"
-        );
-        assert_eq!(
-            check(&s, "", None)["error-codes"][0],
-            "missing-input-response"
-        );
+        // (token, idempotency key, the error code expected), in order: each sees the ones before.
+        for (token, key, code) in [
+            ("pass.1", Some("k2"), "timeout-or-duplicate"),
+            ("pass.1", None, "timeout-or-duplicate"),
+            ("fail.1", None, "invalid-input-response"),
+            ("fail.1", None, "timeout-or-duplicate"),
+            ("expired.1", Some("k3"), "timeout-or-duplicate"),
+            ("expired.1", Some("k3"), "timeout-or-duplicate"),
+            ("", None, "missing-input-response"),
+        ] {
+            assert_eq!(
+                check(&s, token, key)["error-codes"][0],
+                code,
+                "{token} {key:?}"
+            );
+        }
         let no_secret = HashMap::from([("response".to_owned(), "pass.2".to_owned())]);
         assert_eq!(
             s.check(&no_secret)["error-codes"][0],

@@ -1,6 +1,7 @@
 // Type-checked with usage.test-d.ts (scripts/test-js), never run: <verify-phone> through
 // "plivo-verify-wasm/element".
-import { DEFAULT_STRINGS, VerifyPhoneElement, normalise } from "plivo-verify-wasm/element";
+import { DEFAULT_STRINGS, VerifyPhoneElement } from "plivo-verify-wasm/element";
+import { VerifyBrowserClient } from "plivo-verify-wasm/browser-client";
 import type { VerifiedDetail, VerifyPhoneState } from "plivo-verify-wasm/element";
 
 export function page(): void {
@@ -14,7 +15,7 @@ export function page(): void {
   typed.strings = { send: "Envoyer le code", resendIn: (wait) => `Renvoyer dans ${wait}` };
   const state: VerifyPhoneState = typed.state;
   const label: string = typeof DEFAULT_STRINGS.send === "string" ? DEFAULT_STRINGS.send : "";
-  const e164: string = normalise("+1 (415) 555-0100");
+  const e164: string | null = VerifyBrowserClient.normaliseNumber("+1 (415) 555-0100");
   void [state, label, e164];
   // @ts-expect-error not a state
   const wrong: VerifyPhoneState = "done";

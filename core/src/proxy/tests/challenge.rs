@@ -69,6 +69,18 @@ fn a_missing_failing_or_unverifiable_token_sends_nothing_and_spends_no_limit() {
     // And the guards still apply after it.
     let again = send_checked(&h, &c, start_request(Some("pass-2"), &[]));
     assert_eq!(again.reason(), "resend_wait");
+    let h = harness();
+    // An IPv6 client's own address, not its /64 bucket.
+    let v6 = send_checked(
+        &h,
+        &c,
+        start_request(Some("pass-v6"), &[("cf-connecting-ip", "2001:db8:1:2::7")]),
+    );
+    assert_eq!(v6.status, 200, "{:?}", v6.body);
+    assert_eq!(
+        c.asked.borrow().last().and_then(|a| a.1.clone()).as_deref(),
+        Some("2001:db8:1:2::7")
+    );
 }
 
 #[test]
