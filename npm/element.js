@@ -99,7 +99,7 @@ const TEMPLATE = `
 <p class="status" id="status" part="status" role="status" aria-live="polite" data-state="idle"></p>
 `;
 
-/** The typed number in E.164, or null: the package's own rule (the one /start applies). */
+/** The typed number in E.164, or undefined: the package's own rule (the one /start applies). */
 const normalise = (typed) => VerifyBrowserClient.normaliseNumber(typed);
 
 /** `m:ss` of a wait in milliseconds (rounded up to the second). */
@@ -318,7 +318,7 @@ export class VerifyPhoneElement extends HTMLElement {
     const s = this.#strings;
     const now = Date.now();
     const typed = ui.phone.value.trim();
-    const valid = normalise(typed) !== null;
+    const valid = normalise(typed) !== undefined;
     const invalid = typed !== "" && !valid;
     ui.phone.setAttribute("aria-invalid", String(invalid));
     const countries = (this.getAttribute("countries") ?? "").split(/[\s,]+/).filter(Boolean);
@@ -363,7 +363,7 @@ export class VerifyPhoneElement extends HTMLElement {
   async #start(channel) {
     const ui = this.#ui;
     const recipient = normalise(ui.phone.value.trim());
-    if (this.#busy || recipient === null) return;
+    if (this.#busy || recipient === undefined) return;
     if (!ui.challenge.hidden && !this.#challenge.token) return this.#setState("challenge_failed", text(this.#strings.challengeNeeded));
     this.#busy = true;
     this.#setState("sending", text(channel === "voice" ? this.#strings.calling : this.#strings.sending));

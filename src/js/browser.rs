@@ -143,8 +143,8 @@ impl VerifyBrowserClient {
     }
 
     /// The number a person typed, in E.164 (`+14155550100`) as [`start`](Self::start) reads
-    /// it (spaces, dots, dashes and parentheses dropped, a missing `+` assumed), or `null`
-    /// when it is not one: for checking a field as it is typed, by the same rule.
+    /// it (spaces, dots, dashes and parentheses dropped, a missing `+` assumed), or
+    /// `undefined` when it is not one: for checking a field as it is typed, by the same rule.
     #[wasm_bindgen(js_name = normaliseNumber)]
     pub fn normalise_number(
         #[wasm_bindgen(unchecked_param_type = "string")] typed: &JsValue,

@@ -15,7 +15,7 @@ export function page(): void {
   typed.strings = { send: "Envoyer le code", resendIn: (wait) => `Renvoyer dans ${wait}` };
   const state: VerifyPhoneState = typed.state;
   const label: string = typeof DEFAULT_STRINGS.send === "string" ? DEFAULT_STRINGS.send : "";
-  const e164: string | null = VerifyBrowserClient.normaliseNumber("+1 (415) 555-0100");
+  const e164: string | undefined = VerifyBrowserClient.normaliseNumber("+1 (415) 555-0100");
   void [state, label, e164];
   // @ts-expect-error not a state
   const wrong: VerifyPhoneState = "done";
